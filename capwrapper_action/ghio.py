@@ -1,0 +1,150 @@
+"""The action's I/O layer: masking, log lines, annotations, groups, outputs and the summary.
+
+``GitHubIO`` speaks the runner's workflow commands and file commands (escaping and heredoc
+delimiters come from actions-toolkit); ``ConsoleIO`` prints plain text and collects outputs
+for the command line. Text from outside (server messages, names) never starts a command:
+every line that would is defused before it is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TextIO
+
+from actions_toolkit.command import escape_data, escape_property
+from actions_toolkit.file_command import prepare_key_value_message
+
+SUMMARY_LIMIT = 512 * 1024  # the runner drops a summary over 1 MiB; stay far below
+_DEFUSE = "\u200b"  # zero-width space: not white space to the runner, so `::` no longer leads
+
+
+def defuse(text: str) -> str:
+    """Make every line of ``text`` safe to print: none can start a workflow command."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(_DEFUSE + ln if ln.lstrip().startswith("::") else ln for ln in lines)
+
+
+class ActionIO:
+    """Plain console I/O; the base for ``GitHubIO``."""
+
+    def __init__(self, stream: TextIO | None = None, *, debug: bool = False) -> None:
+        self.stream = stream or sys.stdout
+        self.debug_enabled = debug
+        self.outputs: dict[str, str] = {}
+        self.annotations: list[tuple[str, str, str]] = []
+        self._secrets: list[str] = []
+
+    def _write(self, line: str) -> None:
+        self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def mask(self, secret: str) -> None:
+        for part in secret.splitlines() or [secret]:
+            if part.strip() and part not in self._secrets:
+                self._secrets.append(part)
+
+    def info(self, message: str) -> None:
+        self._write(defuse(self.scrub(message)))
+
+    def debug(self, message: str) -> None:
+        if self.debug_enabled:
+            self._write("debug: " + defuse(self.scrub(message)))
+
+    def annotate(self, kind: str, message: str, title: str) -> None:
+        self.annotations.append((kind, title, message))
+        self._write(f"{kind}: {title}: " + defuse(self.scrub(message)))
+
+    def error(self, message: str, title: str) -> None:
+        self.annotate("error", message, title)
+
+    def warning(self, message: str, title: str) -> None:
+        self.annotate("warning", message, title)
+
+    def notice(self, message: str, title: str) -> None:
+        self.annotate("notice", message, title)
+
+    @contextlib.contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        self._write(f"== {title}")
+        yield
+
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        self.outputs.update({k: self.scrub(v) for k, v in outputs.items()})
+
+    def write_summary(self, markdown: str) -> bool:
+        return False
+
+    def finish(self) -> None:
+        """Print the collected outputs as JSON (the command line's outputs)."""
+        self._write(json.dumps(self.outputs, indent=2, sort_keys=True))
+
+
+class GitHubIO(ActionIO):
+    """Workflow commands on stdout, outputs and summary through the runner's files."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        stream: TextIO | None = None,
+    ) -> None:
+        super().__init__(stream, debug=env.get("RUNNER_DEBUG") == "1")
+        self.output_path = env.get("GITHUB_OUTPUT") or ""
+        self.summary_path = env.get("GITHUB_STEP_SUMMARY") or ""
+
+    def _command(self, name: str, message: str, **props: str) -> None:
+        prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v)
+        head = f"::{name} {prop_text}::" if prop_text else f"::{name}::"
+        self._write(head + escape_data(message))
+
+    def mask(self, secret: str) -> None:
+        super().mask(secret)
+        for part in secret.splitlines() or [secret]:
+            if part.strip():
+                self._command("add-mask", part)
+
+    def debug(self, message: str) -> None:
+        if self.debug_enabled:
+            self._command("debug", self.scrub(message))
+
+    def annotate(self, kind: str, message: str, title: str) -> None:
+        self.annotations.append((kind, title, message))
+        self._command(kind, self.scrub(message), title=self.scrub(title))
+
+    @contextlib.contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        self._command("group", self.scrub(title))
+        try:
+            yield
+        finally:
+            self._command("endgroup", "")
+
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        super().set_outputs(outputs)
+        if not self.output_path:
+            return
+        with Path(self.output_path).open("a", encoding="utf-8", newline="") as fh:
+            for name, value in outputs.items():
+                fh.write(prepare_key_value_message(name, self.scrub(value)) + "\n")
+
+    def write_summary(self, markdown: str) -> bool:
+        if not self.summary_path:
+            return False
+        text = self.scrub(markdown)
+        if len(text.encode("utf-8")) > SUMMARY_LIMIT:
+            text = text.encode("utf-8")[:SUMMARY_LIMIT].decode("utf-8", "ignore")
+            text += "\n\n*(summary cut: it exceeded the size the runner accepts)*\n"
+        with Path(self.summary_path).open("a", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        return True
+
+    def finish(self) -> None:
+        """Outputs went to GITHUB_OUTPUT; nothing more to print."""

@@ -1,0 +1,86 @@
+"""What the run learnt so far. Every phase records into one ``RunResult`` so that outputs and
+the summary can be written as far as known, whatever ended the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from capwrapper_action.errors import ActionError
+from capwrapper_action.models import Build, Deploy, Platform
+
+SUCCESS = "success"
+FAILED = "failed"
+TIMED_OUT = "timed_out"
+CANCELLED = "cancelled"
+CREATED = "created"
+DRY_RUN = "dry_run"
+
+
+@dataclass
+class PlatformState:
+    platform: Platform
+    build: Build | None = None
+    started_at: datetime | None = None  # when this run first saw the build `building`
+    adopted: bool = False  # found again through the list after a create whose answer was lost
+    deploy: Deploy | None = None
+    artifact_path: str | None = None
+
+    @property
+    def status(self) -> str:
+        return self.build.status if self.build else "not created"
+
+    @property
+    def queue_seconds(self) -> float | None:
+        build = self.build
+        if build is None or build.created_at is None:
+            return None
+        end = self.started_at or (build.completed_at if build.is_final else None)
+        return None if end is None else max(0.0, (end - build.created_at).total_seconds())
+
+    @property
+    def build_seconds(self) -> float | None:
+        build = self.build
+        if build is None or build.completed_at is None:
+            return None
+        start = self.started_at or build.created_at
+        return None if start is None else max(0.0, (build.completed_at - start).total_seconds())
+
+
+@dataclass
+class GateDecision:
+    """Whether the finished builds go to the stores, and why (not)."""
+
+    requested: bool
+    allowed: bool
+    reason: str
+    labels: tuple[str, ...] = ()
+    labels_source: str = ""  # "api", "event payload", or "" when no labels were needed
+
+
+@dataclass
+class RunResult:
+    platforms: dict[Platform, PlatformState]
+    status: str = FAILED
+    version: str | None = None
+    commit_sha: str | None = None
+    pull_request: int | None = None
+    repository_url: str | None = None  # e.g. https://github.com/owner/repo
+    gate: GateDecision | None = None
+    deploy_attempted: bool = False
+    error: ActionError | None = None
+    notes: list[str] = field(default_factory=list)
+    resume_hint: str = ""
+
+    @classmethod
+    def for_platforms(cls, platforms: tuple[Platform, ...]) -> RunResult:
+        return cls(platforms={p: PlatformState(p) for p in platforms})
+
+    @property
+    def builds(self) -> list[Build]:
+        return [s.build for s in self.platforms.values() if s.build is not None]
+
+    @property
+    def deployed(self) -> bool:
+        states = self.platforms.values()
+        return bool(states) and all(s.deploy is not None for s in states)

@@ -1,0 +1,107 @@
+"""Clocks and timestamps. Waiting code takes a ``Clock`` so tests run in virtual time."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Protocol
+
+_ISO = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
+    r"(Z|z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+class Clock(Protocol):
+    """Monotonic seconds and an interruptible sleep."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float, cancel: threading.Event) -> bool:
+        """Sleep up to ``seconds``; return True when ``cancel`` was set (stop waiting)."""
+        ...
+
+    def wall(self) -> datetime: ...
+
+
+class RealClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float, cancel: threading.Event) -> bool:
+        return cancel.wait(max(0.0, seconds))
+
+    def wall(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class VirtualClock:
+    """A clock that only moves when slept on: waiting logic runs in no real time."""
+
+    def __init__(self, start: float = 0.0, wall_start: datetime | None = None) -> None:
+        self.t = start
+        self._wall0 = wall_start or datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self.sleeps: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float, cancel: threading.Event) -> bool:
+        if cancel.is_set():
+            return True
+        seconds = max(0.0, seconds)
+        self.sleeps.append(seconds)
+        self.t += seconds
+        return cancel.is_set()
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    def wall(self) -> datetime:
+        from datetime import timedelta
+
+        return self._wall0 + timedelta(seconds=self.t)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """ISO 8601 with or without fractional seconds, ``Z`` or an offset; None when absent or
+    unreadable (a hostile or odd server must not crash the action)."""
+    if not isinstance(value, str):
+        return None
+    m = _ISO.match(value.strip())
+    if not m:
+        return None
+    year, month, day, hour, minute, sec, frac, tz = m.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(sec), micro)
+    except ValueError:
+        return None
+    return naive.replace(tzinfo=_tz(tz))
+
+
+def _tz(text: str | None) -> timezone:
+    if not text or text in ("Z", "z"):
+        return timezone.utc
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    from datetime import timedelta
+
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def format_duration(seconds: float | None) -> str:
+    """``75`` -> ``1m 15s``; ``None`` -> ``—``."""
+    if seconds is None or seconds < 0:
+        return "—"
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
