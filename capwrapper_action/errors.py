@@ -73,8 +73,12 @@ class ApiError(ActionError):
         path: str = "",
         retry_after: float | None = None,
         hint: str | None = None,
+        outcome_unknown: bool = False,
     ) -> None:
         super().__init__(message, hint=self.default_hint if hint is None else hint)
+        # For a create (POST): True when the server may have acted although no success came
+        # back (answer lost, read timeout, 5xx); False when it surely did not act.
+        self.outcome_unknown = outcome_unknown
         self.status_code = status_code
         self.error_code = error_code
         self.method = method
