@@ -61,6 +61,7 @@ class Simulator:
         )
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Simulator:
@@ -68,10 +69,11 @@ class Simulator:
             return self
         self._stopping.clear()
         self._server = SimServer((self.config.host, self.config.port), self._backend)
+        self._port = int(self._server.server_address[1])
         self._endpoints.base_url = self.base_url
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="capwrapper-simulator",
             daemon=True,
         )
@@ -103,9 +105,10 @@ class Simulator:
     # -- addresses -------------------------------------------------------------------------
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the simulator is not running")
-        return int(self._server.server_address[1])
+        """The bound port (kept after ``stop()``); an error before ``start()``."""
+        if self._port is None:
+            raise RuntimeError("the simulator has not been started")
+        return self._port
 
     @property
     def origin(self) -> str:
