@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--fail-message", default=None, help="the error text of failed builds")
     add(
         "--rate-limit",
+        type=_rate_limit,
         default=None,
         metavar="N/SECONDS",
         help="at most N requests per SECONDS per API key, e.g. 60/60",
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--idempotency", action="store_true", help="honour Idempotency-Key headers")
     add(
         "--seed",
+        type=_seed,
         action="append",
         default=[],
         metavar="PLATFORM:BUNDLE_ID:VERSION",
@@ -85,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add(
         "--fault",
+        type=_fault,
         action="append",
         default=[],
         metavar="ENDPOINT:KIND[:TIMES]",
@@ -103,7 +106,7 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         queue_seconds=args.queue_seconds,
         build_seconds=args.build_seconds,
         platforms=dict.fromkeys(args.fail, failing),
-        rate_limit=_rate_limit(args.rate_limit),
+        rate_limit=args.rate_limit,
         retry_after=args.retry_after,
         list_shape=args.list_shape,
         create_status=args.create_status,
@@ -115,20 +118,35 @@ def config_from(args: argparse.Namespace) -> SimConfig:
     )
 
 
-def _rate_limit(text: str | None) -> tuple[int, float] | None:
-    if not text:
-        return None
+def _rate_limit(text: str) -> tuple[int, float]:
     count, _, window = text.partition("/")
-    return int(count), float(window or "60")
+    try:
+        return int(count), float(window or "60")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"use N/SECONDS such as 60/60, not {text!r}") from None
+
+
+def _seed(text: str) -> tuple[str, str, str]:
+    parts = text.split(":")
+    if len(parts) != 3 or parts[0] not in PLATFORMS:  # noqa: PLR2004 - three parts
+        raise argparse.ArgumentTypeError(f"use PLATFORM:BUNDLE_ID:VERSION, not {text!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def _fault(text: str) -> Fault:
+    endpoint, _, rest = text.partition(":")
+    kind, _, times = rest.partition(":")
+    try:
+        return Fault(endpoint=endpoint, kind=kind, times=int(times) if times else 1)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def _prepare(args: argparse.Namespace, sim: Simulator) -> None:
-    for seed in args.seed:
-        platform, bundle_id, version = seed.split(":")
+    for platform, bundle_id, version in args.seed:
         sim.seed_build(platform=platform, bundle_id=bundle_id, version=version)
-    for spec in args.fault:
-        endpoint, kind, *times = spec.split(":")
-        sim.faults.add(Fault(endpoint=endpoint, kind=kind, times=int(times[0]) if times else 1))
+    for fault in args.fault:
+        sim.faults.add(fault)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

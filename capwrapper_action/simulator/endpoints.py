@@ -39,12 +39,23 @@ class Endpoints:
             "download": self.download,
         }
 
-    def view(self, build_id: str, status: str | None = None) -> dict[str, Any] | None:
+    def view(
+        self, build_id: str, status: str | None = None, request: Request | None = None
+    ) -> dict[str, Any] | None:
         build = self.state.build(build_id)
         if build is None:
             return None
         now = self.clock.now()
-        return build_view(build, now, self.config, self.signer, self.base_url, status=status)
+        base = self._base(request)
+        return build_view(build, now, self.config, self.signer, base, status=status)
+
+    def _base(self, request: Request | None) -> str:
+        """Download links point at the host the client used (it may reach us through a
+        container network), else at the bound address."""
+        host = request.headers.get("host", "") if request is not None else ""
+        if not host or any(c in host for c in "/?#@ "):
+            return self.base_url
+        return f"http://{host}/v1"
 
     def create_build(self, request: Request) -> Reply:
         body = request.json_object(self.config.require_json_content_type)
@@ -52,10 +63,10 @@ class Endpoints:
         plan = self.config.plan_for(str(body["platform"]))
         record = self.state.add_build(body, plan, self.clock.now(), fingerprint=request.fingerprint)
         # Right after creation a build is always queued, whatever its timings.
-        return json_reply(self.config.create_status, self.view(record.id, status="queued"))
+        return json_reply(self.config.create_status, self.view(record.id, "queued", request))
 
     def get_build(self, request: Request) -> Reply:
-        view = self.view(request.param)
+        view = self.view(request.param, request=request)
         if view is None:
             return _no_build(request.param)
         return json_reply(200, view)
@@ -66,7 +77,8 @@ class Endpoints:
         page = rest[:limit]
         next_cursor = encode_cursor(page[-1].id) if len(rest) > limit else None
         now = self.clock.now()
-        items = [build_view(b, now, self.config, self.signer, self.base_url) for b in page]
+        base = self._base(request)
+        items = [build_view(b, now, self.config, self.signer, base) for b in page]
         return json_reply(200, list_body(items, next_cursor, self.config.list_shape))
 
     def create_deploy(self, request: Request) -> Reply:

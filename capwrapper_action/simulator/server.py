@@ -48,13 +48,13 @@ class Simulator:
     """Start with ``with Simulator(SimConfig(...)) as sim:`` or ``start()``/``stop()``."""
 
     def __init__(self, config: SimConfig | None = None, *, clock: SimClock | None = None) -> None:
-        self.config = config or SimConfig()
-        self.clock: SimClock = clock or RealClock()
+        self._config = config or SimConfig()
+        self._clock: SimClock = clock or RealClock()
         self.faults = FaultSet()
         self.state = SimState()
         self._signer = UrlSigner()
-        self._endpoints = Endpoints(self.config, self.state, self.clock, self._signer)
-        gate = Gate(self.config, self.state, self.clock, self._endpoints.handlers())
+        self._endpoints = Endpoints(self._config, self.state, self._clock, self._signer)
+        gate = Gate(self._config, self.state, self._clock, self._endpoints.handlers())
         self._stopping = threading.Event()
         self._backend = Backend(
             self.config, self.state, self.clock, self.faults, gate, self._stopping
@@ -62,6 +62,15 @@ class Simulator:
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
         self._port: int | None = None
+
+    @property
+    def config(self) -> SimConfig:
+        """The live settings: change its fields (not the object) to alter a running simulator."""
+        return self._config
+
+    @property
+    def clock(self) -> SimClock:
+        return self._clock
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> Simulator:
@@ -113,7 +122,8 @@ class Simulator:
     @property
     def origin(self) -> str:
         """``http://127.0.0.1:<port>``."""
-        return f"http://{self.config.host}:{self.port}"
+        host = self.config.host if self.config.host not in ("", "0.0.0.0") else "127.0.0.1"  # noqa: S104
+        return f"http://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:

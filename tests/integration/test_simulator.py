@@ -21,6 +21,7 @@ from capwrapper_action.simulator import (
     SimConfig,
     Simulator,
     key_fingerprint,
+    main,
     semver_key,
 )
 
@@ -588,6 +589,15 @@ def test_download_signature_checks(sim: Simulator, api: Api, clock: ManualClock)
     assert expired.json()["error"] == "forbidden"
 
 
+def test_download_url_follows_the_host_the_client_used(api: Api, clock: ManualClock) -> None:
+    build_id = api.create().json()["id"]
+    clock.advance(100)
+    host = f"localhost:{api.sim.port}"
+    build = api.get(f"/builds/{build_id}", headers={"Host": host}).json()
+    assert build["downloadUrl"].startswith(f"http://{host}/v1/artifacts/")
+    assert requests.get(build["downloadUrl"], timeout=5).status_code == 200
+
+
 def test_artifact_size_is_configurable(clock: ManualClock) -> None:
     with Simulator(SimConfig(artifact_size=10), clock=clock) as sim:
         build = finished_build(Api(sim), clock)
@@ -655,3 +665,15 @@ def test_command_line_serves_until_sigterm() -> None:
         assert got.json()["status"] == "failed"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize(
+    "argv", [["--seed", "foo"], ["--rate-limit", "x/y"], ["--fault", "get_build:boom"]]
+)
+def test_command_line_rejects_bad_settings(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["--port", "0", *argv])
+    assert stopped.value.code == 2
+    assert argv[0] in capsys.readouterr().err
