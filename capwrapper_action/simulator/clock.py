@@ -6,9 +6,6 @@ import threading
 import time
 from typing import Protocol
 
-# 2025-01-01T00:00:00Z: a fixed, readable start for manual clocks.
-DEFAULT_MANUAL_START = 1_735_689_600.0
-
 
 class SimClock(Protocol):
     """Anything that tells the current time as epoch seconds."""
@@ -24,11 +21,13 @@ class RealClock:
 
 
 class ManualClock:
-    """A clock that only moves when told to: build progress and rate-limit windows follow it."""
+    """A clock that only moves when told to: build progress and rate-limit windows follow it.
+    It starts at ``start`` (epoch seconds), by default the current whole second, so timestamps
+    stay comparable with the client's wall clock."""
 
-    def __init__(self, start: float = DEFAULT_MANUAL_START) -> None:
+    def __init__(self, start: float | None = None) -> None:
         self._lock = threading.Lock()
-        self._now = float(start)
+        self._now = float(start) if start is not None else float(int(time.time()))
 
     def now(self) -> float:
         with self._lock:

@@ -27,6 +27,7 @@ from capwrapper_action.simulator import (
 
 KEY = "sim-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
+START = 1_735_689_600.0  # 2025-01-01T00:00:00Z
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -62,7 +63,7 @@ class Api:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    return ManualClock(start=START)
 
 
 @pytest.fixture
