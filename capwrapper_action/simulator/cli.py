@@ -26,6 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="capwrapper-action simulator",
         description="A local Capwrapper API for demos and tests (state lives in memory).",
     )
+    _server_options(parser)
+    _behaviour_options(parser)
+    _scenario_options(parser)
+    return parser
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     add("--port", type=int, default=8080, help="port to bind, 0 for any free one (default 8080)")
@@ -36,17 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help="a valid API key; repeat for more (default: sim-key)",
     )
+    add("-v", "--verbose", action="store_true", help="log every request to stderr")
+
+
+def _behaviour_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
     add("--queue-seconds", type=float, default=2.0, help="time a build stays queued (default 2)")
     add("--build-seconds", type=float, default=10.0, help="time a build runs (default 10)")
-    add(
-        "--fail",
-        action="append",
-        choices=PLATFORMS,
-        default=[],
-        metavar="PLATFORM",
-        help="make builds of this platform fail (android or ios); repeatable",
-    )
-    add("--fail-message", default=None, help="the error text of failed builds")
     add(
         "--rate-limit",
         type=_rate_limit,
@@ -77,6 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("--artifact-size", type=int, default=64 * 1024, help="bytes of each binary")
     add("--timestamp-style", choices=TIMESTAMP_STYLES, default="millis-z")
     add("--idempotency", action="store_true", help="honour Idempotency-Key headers")
+
+
+def _scenario_options(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--fail",
+        action="append",
+        choices=PLATFORMS,
+        default=[],
+        metavar="PLATFORM",
+        help="make builds of this platform fail (android or ios); repeatable",
+    )
+    add("--fail-message", default=None, help="the error text of failed builds")
     add(
         "--seed",
         type=_seed,
@@ -93,8 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ENDPOINT:KIND[:TIMES]",
         help=f"inject a fault; endpoints {', '.join(ENDPOINTS)}, *; kinds {', '.join(FAULT_KINDS)}",
     )
-    add("-v", "--verbose", action="store_true", help="log every request to stderr")
-    return parser
 
 
 def config_from(args: argparse.Namespace) -> SimConfig:
