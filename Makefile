@@ -43,7 +43,7 @@ $(PROJECT_STAMP): $(DEPS_STAMP) pyproject.toml
 	touch $@
 
 demo: venv
-	$(BIN)/python -m capwrapper_action.demo
+	$(BIN)/python scripts/demo.py
 
 test: venv
 	$(MAKE) lint
@@ -56,6 +56,9 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions $(ACTION_FILES)
+ifneq ($(wildcard .github/dependabot.yml),)
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+endif
 ifneq ($(strip $(WORKFLOW_FILES)),)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
 	$(BIN)/zizmor --offline --no-progress $(WORKFLOW_FILES)

@@ -17,7 +17,7 @@ URL = "https://pypi.org/pypi/pip/24.0/json"
 
 def main() -> int:
     try:
-        with urllib.request.urlopen(URL, timeout=15) as response:  # noqa: S310 (fixed https URL)
+        with urllib.request.urlopen(URL, timeout=15) as response:
             response.read(1)
     except urllib.error.HTTPError as exc:
         print(f"{URL} answered HTTP {exc.code}", file=sys.stderr)

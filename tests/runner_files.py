@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ACTION_YML = REPO_ROOT / "action.yml"
 
@@ -121,6 +119,8 @@ def input_env_name(name: str) -> str:
 
 def declared_inputs(action_yml: Path = ACTION_YML) -> dict[str, dict[str, Any]]:
     """The `inputs:` mapping of action.yml."""
+    import yaml  # here, so that CI scripts can use the rest of this module with no packages
+
     data = yaml.safe_load(action_yml.read_text(encoding="utf-8"))
     inputs: dict[str, dict[str, Any]] = data.get("inputs") or {}
     return inputs

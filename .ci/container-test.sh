@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Build the action's image and run it the way the GitHub runner runs a container action
+# (same mounts, working directory, file-command files and INPUT_* variables), against the API
+# simulator on this host, then check the outputs file by the runner's rules.
+# Needs a Docker engine, python3 and the runtime packages of requirements.txt (for PyYAML).
+# The only difference from the runner: `--network host`, so that the container reaches the
+# simulator on 127.0.0.1 (the action accepts plain http only for loopback hosts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+image=${IMAGE:-capwrapper-action:ci}
+port=${SIM_PORT:-8080}
+work=$(mktemp -d)
+sim_pid=
+cleanup() {
+  if [[ -n "${sim_pid}" ]]; then kill "${sim_pid}" 2>/dev/null || true; fi
+  rm -rf "${work}"
+}
+trap cleanup EXIT
+
+echo "==> docker build --tag ${image} ."
+docker build --tag "${image}" .
+
+echo "==> simulator on 127.0.0.1:${port}"
+python3 -m capwrapper_action.simulator --port "${port}" --queue-seconds 1 --build-seconds 3 \
+  >"${work}/simulator.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 100); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then break; fi
+  sleep 0.1
+done
+
+echo "==> the runner's layout"
+mkdir -p "${work}"/{workspace,home,runner_temp,workflow,file_commands}
+for f in set_output step_summary set_env save_state add_path; do : >"${work}/file_commands/${f}"; done
+python3 scripts/container_check.py event-file "${work}/workflow/event.json"
+python3 scripts/container_check.py env-file "${work}/env" \
+  api-key=sim-key "api-url=http://127.0.0.1:${port}/v1" \
+  app-url=https://shop.example.com app-name=Shop bundle-id=com.example.shop \
+  poll-interval=1 timeout=2m
+
+echo "==> docker run"
+status=0
+docker run --rm --network host --workdir /github/workspace --env-file "${work}/env" \
+  -v "${work}/workspace:/github/workspace" \
+  -v "${work}/home:/github/home" \
+  -v "${work}/runner_temp:/github/runner_temp" \
+  -v "${work}/workflow:/github/workflow" \
+  -v "${work}/file_commands:/github/file_commands" \
+  "${image}" || status=$?
+echo "container exit status: ${status}"
+
+echo "==> step summary"
+cat "${work}/file_commands/step_summary"
+echo "==> outputs"
+python3 scripts/container_check.py outputs "${work}/file_commands/set_output" \
+  status=success android-status=success ios-status=success android-build-id ios-build-id \
+  android-download-url ios-download-url version=1.0.0 deployed=false
+if [[ ${status} -ne 0 ]]; then
+  echo "==> simulator log"; cat "${work}/simulator.log"
+  exit "${status}"
+fi
