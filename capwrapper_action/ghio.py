@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,13 +20,35 @@ from actions_toolkit.command import escape_data, escape_property
 from actions_toolkit.file_command import prepare_key_value_message
 
 SUMMARY_LIMIT = 512 * 1024  # the runner drops a summary over 1 MiB; stay far below
-_DEFUSE = "\u200b"  # zero-width space: not white space to the runner, so `::` no longer leads
+# Put in front of a line's `::` and inside `##[`. Braille blank: shows as a space, yet it is
+# not white space to the runner's TrimStart, and unlike a zero-width space it is not ignorable
+# in the culture-sensitive StartsWith/IndexOf the runner uses to find commands under ICU.
+_DEFUSE = "\u2800"
+_SURROGATES = re.compile("[\ud800-\udfff]")
+# Characters a culture-sensitive comparison may skip (controls, Default_Ignorable_Code_Point).
+_IGNORABLE = (
+    "\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+)
+_COMMAND_START = re.compile(f"^[\\s{_IGNORABLE}]*:")  # `::name::` after spaces (one `:` will do)
+_LEGACY = re.compile(f"#[{_IGNORABLE}]*#[{_IGNORABLE}]*\\[")  # `##[name]` anywhere in a line
 
 
 def defuse(text: str) -> str:
-    """Make every line of ``text`` safe to print: none can start a workflow command."""
+    """Make every line of ``text`` safe to print: none can start a workflow command.
+
+    The runner also reads the legacy form ``##[name]data`` anywhere in a line (``##[error]``,
+    ``##[stop-commands]``…), so every ``##[`` is broken up too. Lone surrogates, which no
+    stream can write as UTF-8, become U+FFFD."""
+    text = _LEGACY.sub(lambda m: m.group()[:-1] + _DEFUSE + "[", _writable(text))
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(_DEFUSE + ln if ln.lstrip().startswith("::") else ln for ln in lines)
+    return "\n".join(_DEFUSE + ln if _COMMAND_START.match(ln) else ln for ln in lines)
+
+
+def _writable(text: str) -> str:
+    """``text`` without lone surrogates (from ``\\ud800`` escapes in JSON): UTF-8 safe."""
+    return _SURROGATES.sub("\ufffd", text)
 
 
 class ActionIO:
@@ -43,7 +66,8 @@ class ActionIO:
         self.stream.flush()
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        # Longest first: a secret that contains another must not be left half-replaced.
+        for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
         return text
 
@@ -61,7 +85,7 @@ class ActionIO:
 
     def annotate(self, kind: str, message: str, title: str) -> None:
         self.annotations.append((kind, title, message))
-        self._write(f"{kind}: {title}: " + defuse(self.scrub(message)))
+        self._write(defuse(self.scrub(f"{kind}: {title}: {message}")))
 
     def error(self, message: str, title: str) -> None:
         self.annotate("error", message, title)
@@ -74,7 +98,7 @@ class ActionIO:
 
     @contextlib.contextmanager
     def group(self, title: str) -> Iterator[None]:
-        self._write(f"== {title}")
+        self._write(defuse(self.scrub(f"== {title}")))
         yield
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
@@ -103,7 +127,7 @@ class GitHubIO(ActionIO):
     def _command(self, name: str, message: str, **props: str) -> None:
         prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v)
         head = f"::{name} {prop_text}::" if prop_text else f"::{name}::"
-        self._write(head + escape_data(message))
+        self._write(_writable(head + escape_data(message)))
 
     def mask(self, secret: str) -> None:
         super().mask(secret)
@@ -133,12 +157,12 @@ class GitHubIO(ActionIO):
             return
         with Path(self.output_path).open("a", encoding="utf-8", newline="") as fh:
             for name, value in outputs.items():
-                fh.write(prepare_key_value_message(name, self.scrub(value)) + "\n")
+                fh.write(prepare_key_value_message(name, _writable(self.scrub(value))) + "\n")
 
     def write_summary(self, markdown: str) -> bool:
         if not self.summary_path:
             return False
-        text = self.scrub(markdown)
+        text = _writable(self.scrub(markdown))
         if len(text.encode("utf-8")) > SUMMARY_LIMIT:
             text = text.encode("utf-8")[:SUMMARY_LIMIT].decode("utf-8", "ignore")
             text += "\n\n*(summary cut: it exceeded the size the runner accepts)*\n"
