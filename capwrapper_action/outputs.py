@@ -15,8 +15,8 @@ from typing import Any
 from capwrapper_action.models import PLATFORMS, SUCCESS, Build
 from capwrapper_action.result import PlatformState, RunResult
 
-PER_PLATFORM = ("build-id", "status", "download-url", "artifact-path", "deploy-id")
-OUTPUT_NAMES: tuple[str, ...] = (
+PER_PLATFORM = ("build-id", "status", "download-url", "artifact-path")
+OUTPUT_NAMES: tuple[str, ...] = (  # the order of action.yml
     "status",
     "error",
     "version",
@@ -26,6 +26,7 @@ OUTPUT_NAMES: tuple[str, ...] = (
     "pull-request",
     "deployed",
     "deploys",
+    *(f"{p}-deploy-id" for p in PLATFORMS),
     "deploy-skipped-reason",
 )
 JSON_LIMIT = 200_000  # characters of one JSON output before its long strings are cut
