@@ -37,20 +37,24 @@ def create_or_adopt(
     idempotency_key: str, log: ActionIO, attempts: int = 3,
 ) -> tuple[Build, bool]:
     """Create the build ``body`` describes, or adopt the one an earlier attempt of this run
-    made. Returns ``(build, adopted)``. At most ``attempts`` creates are sent."""
+    made. Returns ``(build, adopted)``. ``attempts`` bounds the creates whose outcome was
+    unknown; a create surely not carried out (429, connection refused) is retried as often as
+    the client's retry policy allows, after the wait it asks for."""
     what = _describe(body)
-    unknown: ApiError | None = None  # the last create whose outcome was unknown
-    for attempt in range(1, attempts + 1):
+    lost = 0  # creates whose outcome was unknown (and no build was found for them)
+    refused = 0  # creates surely not carried out
+    while True:
         try:
             return client.create_build(body, idempotency_key=idempotency_key), False
         except ApiError as exc:
-            last = attempt == attempts
-            if _surely_not_acted(exc) and not last:
-                _wait_to_retry(client, exc, attempt, f"creating the {what}", log)
+            if _surely_not_acted(exc):
+                refused += 1
+                if refused >= client.retry.max_attempts:
+                    raise
+                _wait_to_retry(client, exc, refused, f"creating the {what}", log)
                 continue
-            if not (exc.outcome_unknown or (unknown and isinstance(exc, BadRequestError))):
+            if not (exc.outcome_unknown or (lost and isinstance(exc, BadRequestError))):
                 raise
-            unknown = exc if exc.outcome_unknown else unknown
             found = _find_made(client, body, since, exc, what)
             if found is not None:
                 log.info(f"Adopted {found.id}: the {what} was made although its answer was "
@@ -58,12 +62,12 @@ def create_or_adopt(
                 return found, True
             if not exc.outcome_unknown:
                 raise
-            if last:
-                exc.message += f" ({attempts} attempts; no {what} was found on the server)"
+            lost += 1
+            if lost >= attempts:
+                exc.message += f" ({lost} tries; GET /builds shows no {what})"
                 raise
             log.info(f"GET /builds shows no {what} from the lost attempt; creating it again.")
-            _wait_to_retry(client, exc, attempt, f"creating the {what}", log)
-    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+            _wait_to_retry(client, exc, lost, f"creating the {what}", log)
 
 
 def _find_made(
@@ -103,11 +107,13 @@ def _field(body: Mapping[str, Any], name: str) -> str | None:
 
 def deploy_once(
     client: CapwrapperClient, build_id: str, options: Mapping[str, Any], *,
-    idempotency_key: str, log: ActionIO, attempts: int = 3,
+    idempotency_key: str, log: ActionIO, attempts: int | None = None,
 ) -> Deploy:
-    """Deploy ``build_id`` at most once: retried only when the server surely did not act;
-    after an unknown outcome it stops with an error saying to check the dashboard."""
+    """Deploy ``build_id`` at most once: retried (up to ``attempts`` sends, by default the
+    client's retry policy) only when the server surely did not act; after an unknown outcome
+    it stops with an error saying to check the dashboard."""
     body = {**options, "buildId": build_id}
+    attempts = attempts or client.retry.max_attempts
     for attempt in range(1, attempts + 1):
         try:
             return client.create_deploy(body, idempotency_key=idempotency_key)
