@@ -141,9 +141,10 @@ class CapwrapperClient:
                     if budget.attempts > 1:
                         exc.message += f" (gave up after {budget.spent(self.clock.now())})"
                     raise
+                why = exc.message.removeprefix(f"GET {path} ")
                 self.log.info(
                     f"Retrying GET {path} in {delay.describe()}, attempt {budget.attempts} "
-                    f"of {self.retry.max_attempts}: {exc.message}"
+                    f"of {self.retry.max_attempts}; it {why}"
                 )
                 self.pause(delay, f"GET {path}")
 

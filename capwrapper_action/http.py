@@ -113,7 +113,8 @@ def error_for_status(
         )
     code, words = describe_body(body, secret)
     tail = f" [{code}]" if code else ""
-    message = f"{method} {path} answered {status_text(status)}: {words}{tail}"
+    joint = " " if words.startswith("(") else ": "  # "502 Bad Gateway (HTML body …)"
+    message = f"{method} {path} answered {status_text(status)}{joint}{words}{tail}"
     server_error = status >= 500  # noqa: PLR2004
     cls: type[ApiError] = ServerError if server_error else _ERRORS_BY_STATUS.get(
         status, UnexpectedResponseError

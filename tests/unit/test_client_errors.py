@@ -147,8 +147,10 @@ def test_error_mapping_table(status: int, body_kind: str) -> None:
 
 def test_messages_name_the_proxy_page_shortly() -> None:
     r = rig(BODIES["html"](502), policy=RetryPolicy(max_attempts=1))
-    with pytest.raises(ServerError, match=r"502 Bad Gateway: \(HTML body from a proxy\)"):
+    with pytest.raises(ServerError) as caught:
         r.client.get_build("bld_1")
+    expected = "GET /builds/bld_1 answered 502 Bad Gateway (HTML body from a proxy)"
+    assert caught.value.message == expected
 
 
 def test_long_and_multiline_server_messages_are_cut() -> None:
@@ -290,7 +292,7 @@ def test_reads_retry_transient_failures_then_succeed() -> None:
     assert len(r.clock.sleeps) == 3
     retries = [ln for ln in r.out.getvalue().splitlines() if ln.startswith("Retrying")]
     assert len(retries) == 3
-    assert "attempt 2 of 4: GET /builds/bld_1 answered 502 Bad Gateway" in retries[0]
+    assert "attempt 2 of 4; it answered 502 Bad Gateway (HTML body" in retries[0]
     assert "backoff up to" in retries[0]
 
 
