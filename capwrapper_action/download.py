@@ -194,8 +194,9 @@ class _Loader:
             raise CancelledError("Cancelled while waiting to retry a download.")
 
     def _attempt(self, job: _Job) -> Path:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{job.stem.name}.", suffix=".part",
-                                        dir=job.stem.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{job.stem.name}.", suffix=".part", dir=job.stem.parent
+        )
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -211,7 +212,10 @@ class _Loader:
     def _stream(self, job: _Job, fh: BinaryIO) -> str:
         try:
             with self.session.get(
-                job.url, stream=True, timeout=self.timeout, auth=_strip_auth,
+                job.url,
+                stream=True,
+                timeout=self.timeout,
+                auth=_strip_auth,
                 headers={"Authorization": None, "Accept-Encoding": "identity"},
             ) as resp:
                 _check_status(resp, job)

@@ -34,8 +34,13 @@ TEXT_LIMIT = 8192  # characters of one text output (error, reasons)
 _STRING_CUT = 1000  # characters each string keeps when a JSON output is over JSON_LIMIT
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _BUILD_FIELDS = {
-    "id": "id", "status": "status", "platform": "platform", "version": "version",
-    "bundle_id": "bundleId", "download_url": "downloadUrl", "error": "error",
+    "id": "id",
+    "status": "status",
+    "platform": "platform",
+    "version": "version",
+    "bundle_id": "bundleId",
+    "download_url": "downloadUrl",
+    "error": "error",
 }
 
 
@@ -50,8 +55,11 @@ def build_outputs(result: RunResult) -> dict[str, str]:
         "pull-request": "" if result.pull_request is None else str(result.pull_request),
         "deployed": "true" if result.deployed else "false",
         "deploys": to_json(
-            [dict(s.deploy.raw) or {"id": s.deploy.id, "buildId": s.deploy.build_id}
-             for s in result.platforms.values() if s.deploy is not None]
+            [
+                dict(s.deploy.raw) or {"id": s.deploy.id, "buildId": s.deploy.build_id}
+                for s in result.platforms.values()
+                if s.deploy is not None
+            ]
         ),
         "deploy-skipped-reason": skipped_reason(result)[:TEXT_LIMIT],
     }
@@ -94,8 +102,11 @@ def skipped_reason(result: RunResult) -> str:
 def _build_object(build: Build) -> Mapping[str, Any]:
     if build.raw:
         return build.raw
-    return {key: getattr(build, attr) for attr, key in _BUILD_FIELDS.items()
-            if getattr(build, attr) is not None}
+    return {
+        key: getattr(build, attr)
+        for attr, key in _BUILD_FIELDS.items()
+        if getattr(build, attr) is not None
+    }
 
 
 def to_json(objects: Sequence[Mapping[str, Any]]) -> str:

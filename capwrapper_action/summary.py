@@ -32,6 +32,7 @@ _BUILD_FAILED_HINT = (
     "Fix what Capwrapper reports above, then re-run the job. A new build needs a higher "
     "version than the failed one; `version: auto` picks it by itself."
 )
+_STOPPED = (R.TIMED_OUT, R.CANCELLED)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
 
@@ -211,7 +212,8 @@ def _failures(result: RunResult) -> list[str]:
     if error is not None:
         title = md.text(error.title, 200)
         hint = md.text(error.hint, 1000) if error.hint else (_BUILD_FAILED_HINT if blocks else "")
-        block = f"### ❌ {title}\n\n{md.code_block(error.message)}"
+        symbol = _HEADINGS[result.status][0] if result.status in _STOPPED else "❌"
+        block = f"### {symbol} {title}\n\n{md.code_block(error.message)}"
         blocks.append(block + (f"\n\n**Next step:** {hint}" if hint else ""))
     elif blocks:
         blocks.append(f"**Next step:** {_BUILD_FAILED_HINT}")
@@ -219,7 +221,7 @@ def _failures(result: RunResult) -> list[str]:
 
 
 def _resume(result: RunResult, options: SummaryOptions) -> str:
-    if result.status not in (R.TIMED_OUT, R.CANCELLED, R.CREATED):
+    if result.status not in (*_STOPPED, R.CREATED):
         return ""
     ids = ", ".join(f"{p}:{s.build.id}" for p, s in result.platforms.items() if s.build)
     if not ids:
