@@ -11,7 +11,7 @@ carried out (429, connection refused) is simply tried again after a wait.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from capwrapper_action.client import CapwrapperClient
@@ -85,6 +85,8 @@ def _find_made(
             path=cause.path, outcome_unknown=True,
             hint="Check the builds on the Capwrapper dashboard before re-running this job.",
         ) from None
+    if since.tzinfo is None:  # a naive time is taken as UTC, like the API's timestamps
+        since = since.replace(tzinfo=UTC)
     earliest = since - CLOCK_SKEW
     for build in builds:
         if _matches(build, body) and (build.created_at is None or build.created_at >= earliest):

@@ -33,7 +33,8 @@ def parse_page(data: Any, base_url: str, log: DebugLog) -> Page:
         return Page(_builds(data, log), None)
     if not isinstance(data, Mapping):
         raise UnexpectedResponseError(
-            f"GET /builds answered {type(data).__name__} JSON; expected a list of builds."
+            f"GET /builds answered {type(data).__name__} JSON; expected a list of builds.",
+            method="GET", path="/builds",
         )
     items = next((data[k] for k in ARRAY_KEYS if isinstance(data.get(k), list)), None)
     if items is None:

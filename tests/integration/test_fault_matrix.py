@@ -18,6 +18,7 @@ from capwrapper_action.errors import (
     ApiError,
     AuthError,
     BadRequestError,
+    CancelledError,
     NetworkError,
     NotFoundError,
     ServerError,
@@ -160,6 +161,25 @@ def test_a_build_of_another_platform_or_version_is_not_adopted(sim: Simulator, r
     assert not adopted
     assert (build.platform, build.version) == ("android", "1.0.0")
     one_build_per_platform(sim, "android", "ios")
+
+
+def test_an_old_build_of_the_same_version_is_never_adopted(sim: Simulator, rig: Rig) -> None:
+    sim.seed_build(platform="android", bundle_id="com.example.shop", version="1.0.0",
+                   finished_ago=3600)
+    sim.faults.add(Fault(endpoint="create_build", kind="drop_before_action"))
+    with pytest.raises(BadRequestError, match="must be higher"):
+        create(rig)
+    assert sim.created_count() == 0
+    assert sim.request_count("list_builds") == 2  # after the lost answer, and after the 400
+
+
+def test_cancel_during_a_retry_wait_stops_at_once(sim: Simulator, rig: Rig) -> None:
+    sim.faults.add(Fault(endpoint="create_build", kind="rate_limited", seconds=30))
+    rig.clock.on_sleep = lambda _s: rig.cancel.set()
+    with pytest.raises(CancelledError, match="creating the android build"):
+        create(rig)
+    assert sim.request_count() == 1
+    assert sim.created_count() == 0
 
 
 def test_slow_create_beyond_the_read_timeout_makes_one_build(sim: Simulator) -> None:
