@@ -32,6 +32,11 @@ MAX_MESSAGE = 300  # longest server message kept in an error
 _SNIPPET = 80  # longest piece of a non-JSON body quoted
 _HTML = re.compile(rb"^\s*(<!doctype|<html|<head|<body|<\?xml|<center|<h1)", re.IGNORECASE)
 _ERRNO = re.compile(r"\[Errno -?\d+\][^'\")]*")
+_HINTS = {
+    403: "The API key is not allowed to do this: check its permissions in the Capwrapper "
+    "dashboard (Settings > API Keys).",
+    405: "Check that 'api-url' points at the Capwrapper API (…/v1), not at a website.",
+}
 _ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequestError,
     401: AuthError,
@@ -121,7 +126,7 @@ def error_for_status(
     )
     return cls(
         message, status_code=status, error_code=code, method=method, path=path,
-        retry_after=retry_after, outcome_unknown=server_error,
+        retry_after=retry_after, outcome_unknown=server_error, hint=_HINTS.get(status),
     )
 
 

@@ -145,6 +145,14 @@ def test_error_mapping_table(status: int, body_kind: str) -> None:
     no_key_anywhere(error, r)
 
 
+def test_a_403_says_the_key_lacks_permission() -> None:
+    r = rig(js(403, {"error": "forbidden", "message": "Deploys are not enabled."}))
+    with pytest.raises(UnexpectedResponseError) as caught:
+        r.client.create_deploy({"buildId": "b"}, idempotency_key="k")
+    assert "permissions" in caught.value.hint
+    assert not caught.value.outcome_unknown
+
+
 def test_messages_name_the_proxy_page_shortly() -> None:
     r = rig(BODIES["html"](502), policy=RetryPolicy(max_attempts=1))
     with pytest.raises(ServerError) as caught:
