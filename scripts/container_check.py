@@ -15,32 +15,14 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.runner_files import (
-    DEFAULT_REPOSITORY,
-    DEFAULT_SHA,
-    input_env,
-    push_event,
-    read_file_command,
-)
+from tests.runner_files import input_env, push_event, read_file_command, runner_variables
 
-CONTAINER_ENV = {
-    "GITHUB_ACTIONS": "true", "CI": "true",
-    "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": "/github/workflow/event.json",
-    "GITHUB_SHA": DEFAULT_SHA, "GITHUB_REF": "refs/heads/main",
-    "GITHUB_REPOSITORY": DEFAULT_REPOSITORY, "GITHUB_RUN_ID": "1", "GITHUB_RUN_ATTEMPT": "1",
-    "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": "http://127.0.0.1:9",
-    "GITHUB_WORKSPACE": "/github/workspace", "HOME": "/github/home",
-    "GITHUB_OUTPUT": "/github/file_commands/set_output",
-    "GITHUB_STEP_SUMMARY": "/github/file_commands/step_summary",
-    "GITHUB_ENV": "/github/file_commands/set_env",
-    "GITHUB_STATE": "/github/file_commands/save_state",
-    "GITHUB_PATH": "/github/file_commands/add_path",
-    "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TEMP": "/github/runner_temp",
-}  # fmt: skip
+# The runner's in-container paths; GitHub's API is out of reach on purpose (loopback, closed).
+CONTAINER_ENV = runner_variables(PurePosixPath("/github"))
 
 
 def _pairs(args: list[str]) -> dict[str, str]:

@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -181,11 +181,58 @@ def push_event(sha: str = DEFAULT_SHA, repository: str = DEFAULT_REPOSITORY) -> 
     }
 
 
+# Where the runner puts each path, under its root: /github inside the container.
+LAYOUT = {
+    "GITHUB_WORKSPACE": "workspace",
+    "HOME": "home",
+    "RUNNER_TEMP": "runner_temp",
+    "GITHUB_EVENT_PATH": "workflow/event.json",
+    "GITHUB_OUTPUT": "file_commands/set_output",
+    "GITHUB_STEP_SUMMARY": "file_commands/step_summary",
+    "GITHUB_ENV": "file_commands/set_env",
+    "GITHUB_STATE": "file_commands/save_state",
+    "GITHUB_PATH": "file_commands/add_path",
+}
+FOLDERS = ("GITHUB_WORKSPACE", "HOME", "RUNNER_TEMP")
+FILE_COMMANDS = (
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_ENV",
+    "GITHUB_STATE",
+    "GITHUB_PATH",
+)
+
+
+def runner_variables(
+    root: PurePath,
+    *,
+    sha: str = DEFAULT_SHA,
+    repository: str = DEFAULT_REPOSITORY,
+    api_url: str = UNREACHABLE_API_URL,
+) -> dict[str, str]:
+    """The variables the runner sets for a container step of a push to main, paths under root."""
+    owner = repository.split("/", 1)[0]
+    return {
+        "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_EVENT_NAME": "push",
+        "GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main",
+        "GITHUB_REF_TYPE": "branch", "GITHUB_REPOSITORY": repository,
+        "GITHUB_REPOSITORY_OWNER": owner, "GITHUB_RUN_ID": "7301234567",
+        "GITHUB_RUN_NUMBER": "42", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_ACTOR": "octocat",
+        "GITHUB_WORKFLOW": "Build apps", "GITHUB_JOB": "build", "GITHUB_ACTION": "capwrapper",
+        "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": api_url,
+        "GITHUB_GRAPHQL_URL": f"{api_url}/graphql",
+        "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_NAME": "GitHub Actions 2",
+        "RUNNER_ENVIRONMENT": "github-hosted",
+        **{name: str(root / relative) for name, relative in LAYOUT.items()},
+    }  # fmt: skip
+
+
 @dataclass
 class RunnerEnv:
-    """What the runner hands a Docker action, laid out under `root`.
+    """What the runner hands a Docker action, laid out under `root` as under /github.
 
-    `env` is the whole environment to start the action with; `with_inputs` adds `INPUT_*`.
+    `env` is the whole environment to start the action with (of this process's own environment
+    only PATH); `with_inputs` adds `INPUT_*`. Other paths: `path("RUNNER_TEMP")` and so on.
     """
 
     root: Path
@@ -195,70 +242,40 @@ class RunnerEnv:
     env: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        for folder in (self.workspace, self.home, self.temp, self.file_commands):
-            folder.mkdir(parents=True, exist_ok=True)
-        for path in (self.output, self.summary, self.env_file, self.state, self.path_file):
-            path.write_bytes(b"")
-        owner = self.repository.split("/", 1)[0]
-        self.env = {
-            "GITHUB_ACTIONS": "true", "CI": "true",
-            "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(self.event_path),
-            "GITHUB_SHA": self.sha, "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main",
-            "GITHUB_REF_TYPE": "branch", "GITHUB_REPOSITORY": self.repository,
-            "GITHUB_REPOSITORY_OWNER": owner, "GITHUB_RUN_ID": "7301234567",
-            "GITHUB_RUN_NUMBER": "42", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_ACTOR": "octocat",
-            "GITHUB_WORKFLOW": "Build apps", "GITHUB_JOB": "build", "GITHUB_ACTION": "capwrapper",
-            "GITHUB_SERVER_URL": "https://github.com", "GITHUB_API_URL": self.api_url,
-            "GITHUB_GRAPHQL_URL": f"{self.api_url}/graphql",
-            "GITHUB_WORKSPACE": str(self.workspace),
-            "GITHUB_OUTPUT": str(self.output), "GITHUB_STEP_SUMMARY": str(self.summary),
-            "GITHUB_ENV": str(self.env_file), "GITHUB_STATE": str(self.state),
-            "GITHUB_PATH": str(self.path_file),
-            "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64", "RUNNER_TEMP": str(self.temp),
-            "RUNNER_NAME": "GitHub Actions 2", "RUNNER_ENVIRONMENT": "github-hosted",
-            "HOME": str(self.home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        }  # fmt: skip
+        self.env = runner_variables(
+            self.root, sha=self.sha, repository=self.repository, api_url=self.api_url
+        )
+        self.env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+        for name in FOLDERS:
+            self.path(name).mkdir(parents=True, exist_ok=True)
+        for name in FILE_COMMANDS:
+            self.path(name).parent.mkdir(parents=True, exist_ok=True)
+            self.path(name).write_bytes(b"")
         self.set_event("push", push_event(self.sha, self.repository))
+
+    def path(self, variable: str) -> Path:
+        """The file or folder that runner variable names, e.g. `path("GITHUB_OUTPUT")`."""
+        return self.root / LAYOUT[variable]
 
     @property
     def workspace(self) -> Path:
-        return self.root / "workspace"
-
-    @property
-    def home(self) -> Path:
-        return self.root / "home"
-
-    @property
-    def temp(self) -> Path:
-        return self.root / "runner_temp"
-
-    @property
-    def file_commands(self) -> Path:
-        return self.root / "file_commands"
+        return self.path("GITHUB_WORKSPACE")
 
     @property
     def output(self) -> Path:
-        return self.file_commands / "set_output"
+        return self.path("GITHUB_OUTPUT")
 
     @property
     def summary(self) -> Path:
-        return self.file_commands / "step_summary"
+        return self.path("GITHUB_STEP_SUMMARY")
 
     @property
     def env_file(self) -> Path:
-        return self.file_commands / "set_env"
-
-    @property
-    def state(self) -> Path:
-        return self.file_commands / "save_state"
-
-    @property
-    def path_file(self) -> Path:
-        return self.file_commands / "add_path"
+        return self.path("GITHUB_ENV")
 
     @property
     def event_path(self) -> Path:
-        return self.root / "workflow" / "event.json"
+        return self.path("GITHUB_EVENT_PATH")
 
     def set_event(self, name: str, payload: Mapping[str, Any]) -> None:
         """Make the step run for event `name` with this payload."""
