@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from capwrapper_action.config import (
     Config,
@@ -18,7 +20,7 @@ from capwrapper_action.config import (
     parse_config,
 )
 from capwrapper_action.errors import ActionError, ConfigError
-from capwrapper_action.inputs import read_inputs
+from capwrapper_action.inputs import INPUT_NAMES, read_inputs
 
 KEY = "sk_live_TOPSECRETKEY"
 TOKEN = "ghs_TOPSECRETTOKEN"
@@ -372,3 +374,38 @@ def test_missing_named_config_file(base: dict[str, str]) -> None:
     err = _errors(base | {"INPUT_CONFIG-FILE": "nope.yml"})
     assert err.input_name == "config-file"
     assert '"nope.yml" is not a file' in err.message
+
+
+# --- any text at all -------------------------------------------------------------------------
+
+_TEXT = st.one_of(
+    st.text(max_size=80),
+    st.text(alphabet="-:,.[]{}&*!|>\"' \n\tabcAB01/h_ms@#?%~", max_size=40),
+)
+_ANY_TEXT = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def _error_or_none(env: dict[str, str]) -> ConfigError | None:
+    try:
+        _parse(env)
+    except ConfigError as err:
+        return err
+    return None
+
+
+@_ANY_TEXT
+@given(name=st.sampled_from([n for n in INPUT_NAMES if n != "config-file"]), text=_TEXT)
+def test_any_text_in_any_input_is_a_config_or_a_config_error(
+    base: dict[str, str], name: str, text: str
+) -> None:
+    err = _error_or_none(base | {"INPUT_" + name.upper(): text})
+    assert err is None or f"'{name}'" in err.message or "required unless" in err.message
+
+
+@_ANY_TEXT
+@given(name=st.sampled_from(["api-key", "github-token"]), text=_TEXT)
+def test_no_part_of_a_secret_is_ever_quoted(base: dict[str, str], name: str, text: str) -> None:
+    err = _error_or_none(base | {"INPUT_" + name.upper(): "MARKsecret" + text})
+    assert err is None or "MARKsecret" not in f"{err} {err.title}"

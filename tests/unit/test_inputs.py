@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from capwrapper_action.errors import ConfigError
 from capwrapper_action.inputs import (
@@ -330,3 +332,23 @@ def test_unreadable_and_oversized_and_binary_files(tmp_path: Path) -> None:
     path.unlink()
     path.mkdir()  # a folder where the default file would be: no file, nothing read
     assert merge_config_file(read_inputs({}), workspace=tmp_path).config_file is None
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.one_of(
+        st.text(max_size=120),
+        st.text(alphabet="-:,.[]{}&*!|>\"' \n\tabpv0123_", max_size=80).map(lambda t: "a" + t),
+        st.dictionaries(st.sampled_from(INPUT_NAMES), st.text(max_size=10), max_size=4).map(str),
+    )
+)
+def test_any_config_file_text_merges_or_is_a_config_error(tmp_path: Path, text: str) -> None:
+    _write(tmp_path, text)
+    try:
+        merged = merge_config_file(read_inputs({}), workspace=tmp_path)
+    except ConfigError:
+        return
+    assert all(isinstance(v, str) for v in merged.values.values())
+    assert set(merged.values) == set(INPUT_NAMES)
