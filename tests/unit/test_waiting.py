@@ -1,0 +1,389 @@
+"""The waiter on a virtual clock, against a fake client that plays build timelines."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import pytest
+
+from capwrapper_action.errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    CancelledError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.models import Build, Platform
+from capwrapper_action.polling import PollStrategy, make_strategy
+from capwrapper_action.result import CANCELLED, FAILED, SUCCESS, TIMED_OUT, PlatformState
+from capwrapper_action.timeutil import VirtualClock
+from capwrapper_action.waiting import wait_for_builds
+
+Steps = Sequence[tuple[float, str]]
+
+
+class FakeClient:
+    """Plays one timeline per build id: ``[(at, status), ...]`` in virtual seconds.
+
+    ``faults[build_id]`` holds exceptions raised by the next calls (None: answer normally)."""
+
+    def __init__(self, clock: VirtualClock, timelines: dict[str, Steps]) -> None:
+        self.clock = clock
+        self.timelines = timelines
+        self.created = clock.wall()
+        self.faults: dict[str, list[BaseException | None]] = {}
+        self.calls: list[tuple[float, str]] = []
+        self.raw: dict[str, object] = {}
+
+    def get_build(self, build_id: str) -> Build:
+        now = self.clock.now()
+        self.calls.append((now, build_id))
+        pending = self.faults.get(build_id)
+        if pending:
+            fault = pending.pop(0)
+            if fault is not None:
+                raise fault
+        status = [s for at, s in self.timelines[build_id] if at <= now][-1]
+        final = status in ("success", "failed")
+        ends = next(at for at, s in self.timelines[build_id] if s == status)
+        return Build(
+            id=build_id,
+            status=status,
+            created_at=self.created,
+            completed_at=self.created + timedelta(seconds=ends) if final else None,
+            error="Gradle failed\n::error::x" if status == "failed" else None,
+            raw={"id": build_id, "status": status, **self.raw},
+        )
+
+    def requests(self, build_id: str) -> int:
+        return sum(1 for _, b in self.calls if b == build_id)
+
+
+def wall_at(clock: VirtualClock, seconds: float) -> datetime:
+    return clock.wall() + timedelta(seconds=seconds - clock.now())
+
+
+class RecordingIO(ActionIO):
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.lines: list[tuple[float, str]] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append((self.clock.now(), message))
+
+    def text(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+
+def setup(
+    timelines: dict[Platform, Steps], *, created_ago: float = 0.0
+) -> tuple[VirtualClock, FakeClient, dict[Platform, PlatformState], RecordingIO]:
+    clock = VirtualClock()
+    client = FakeClient(clock, {f"bld_{p}": steps for p, steps in timelines.items()})
+    client.created = clock.wall() - timedelta(seconds=created_ago)
+    states = {
+        p: PlatformState(p, build=Build(id=f"bld_{p}", status="queued", created_at=client.created))
+        for p in timelines
+    }
+    return clock, client, states, RecordingIO(clock)
+
+
+def wait(
+    clock: VirtualClock,
+    client: FakeClient,
+    states: dict[Platform, PlatformState],
+    log: RecordingIO,
+    *,
+    timeout: float = 3600,
+    queue_timeout: float | None = None,
+    strategy: PollStrategy | None = None,
+    cancel: threading.Event | None = None,
+) -> str:
+    chosen = strategy or make_strategy(None, [])
+    return wait_for_builds(
+        client,
+        states,
+        timeout=timeout,
+        queue_timeout=queue_timeout,
+        strategies=dict.fromkeys(states, chosen),
+        clock=clock,
+        cancel=cancel or threading.Event(),
+        log=log,
+    )
+
+
+def test_success_records_builds_and_logs_one_line_per_change() -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (12, "building"), (95, "success")]}
+    )
+    assert wait(clock, client, states, log) == SUCCESS
+    state = states["android"]
+    assert state.build is not None
+    assert state.build.status == "success"
+    assert state.started_at == wall_at(clock, 15)  # first seen building
+    text = log.text()
+    assert "android: queued → building (0m 15s)" in text
+    assert "android: building → success (1m 37s)" in text  # finished at 95 s, seen at 97.4 s
+    assert "all builds finished after 1m 37s: android success" in text
+    assert client.requests("bld_android") > 10
+    assert len(log.lines) <= 6  # opening, two changes, a heartbeat, the end: none per check
+
+
+def test_two_platforms_take_as_long_as_the_slower() -> None:
+    clock, client, states, log = setup(
+        {
+            "android": [(0, "queued"), (5, "building"), (300, "success")],
+            "ios": [(0, "queued"), (20, "building"), (600, "success")],
+        }
+    )
+    assert wait(clock, client, states, log) == SUCCESS
+    assert 600 <= clock.now() <= 660
+    assert client.requests("bld_android") < client.requests("bld_ios")
+    assert all(s.build is not None and s.build.status == "success" for s in states.values())
+
+
+def test_one_failure_waits_for_the_other_and_reports_failed() -> None:
+    clock, client, states, log = setup(
+        {
+            "android": [(0, "queued"), (30, "failed")],
+            "ios": [(0, "queued"), (200, "success")],
+        }
+    )
+    assert wait(clock, client, states, log) == FAILED
+    assert clock.now() >= 200
+    line = next(line for _, line in log.lines if "→ failed" in line)
+    assert line.startswith("android: queued → failed (0m 30s): Gradle failed")
+    assert states["ios"].status == "success"
+
+
+def test_timeout_checks_once_more_at_the_deadline_then_gives_up() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (10, "building")]})
+    assert wait(clock, client, states, log, timeout=300) == TIMED_OUT
+    assert clock.now() == pytest.approx(300)
+    assert client.calls[-1][0] == pytest.approx(300)
+    assert "stopped waiting (timed out) after 5m 00s: android building" in log.text()
+    assert "keep running on Capwrapper" in log.text()
+
+
+def test_a_build_finishing_just_before_the_deadline_is_not_timed_out() -> None:
+    clock, client, states, log = setup({"android": [(0, "building"), (298, "success")]})
+    assert wait(clock, client, states, log, timeout=300) == SUCCESS
+    assert clock.now() == pytest.approx(300)
+
+
+def test_queue_timeout_names_the_queued_build() -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (10, "building")], "ios": [(0, "queued")]}
+    )
+    assert wait(clock, client, states, log, queue_timeout=120) == TIMED_OUT
+    assert clock.now() == pytest.approx(120)
+    assert "ios: still queued after 2m 00s (queue-timeout)" in log.text()
+    assert "android: still queued" not in log.text()
+
+
+def test_queue_timeout_does_not_apply_once_building() -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (100, "building"), (400, "success")]}
+    )
+    assert wait(clock, client, states, log, queue_timeout=120) == SUCCESS
+
+
+def test_cancel_event_stops_the_wait() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (10, "building")]})
+    cancel = threading.Event()
+    original = client.get_build
+
+    def get_build(build_id: str) -> Build:
+        if clock.now() >= 60:
+            cancel.set()
+        return original(build_id)
+
+    client.get_build = get_build  # type: ignore[method-assign]
+    assert wait(clock, client, states, log, cancel=cancel) == CANCELLED
+    assert clock.now() == pytest.approx(60.5)
+    assert "stopped waiting (cancelled) after 1m 00s: android building" in log.text()
+
+
+def test_cancelled_error_from_a_request_ends_the_wait_as_cancelled() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued")]})
+    client.faults["bld_android"] = [None, None, CancelledError("Cancelled by SIGTERM.")]
+    assert wait(clock, client, states, log) == CANCELLED
+    assert states["android"].status == "queued"
+
+
+def test_cancel_already_set_sends_no_request() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued")]})
+    cancel = threading.Event()
+    cancel.set()
+    assert wait(clock, client, states, log, cancel=cancel) == CANCELLED
+    assert client.calls == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        ServerError("HTTP 503 from GET /builds/bld_android", status_code=503),
+        NetworkError("Connection reset"),
+        RateLimitedError("HTTP 429", status_code=429),
+        UnexpectedResponseError("Expected JSON"),
+    ],
+)
+def test_transient_failures_are_survived(fault: ApiError) -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (10, "building"), (200, "success")]}
+    )
+    client.faults["bld_android"] = [None, fault, fault, fault]
+    assert wait(clock, client, states, log) == SUCCESS
+    failures = [line for _, line in log.lines if "status check failed" in line]
+    assert len(failures) == 3
+    assert "checking again in 0m 05s" in failures[0]
+    assert "checking again in 0m 20s" in failures[2]  # backoff doubles
+
+
+def test_retry_after_of_a_rate_limit_is_honoured() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (600, "success")]})
+    client.faults["bld_android"] = [RateLimitedError("HTTP 429", status_code=429, retry_after=90)]
+    assert wait(clock, client, states, log) == SUCCESS
+    assert client.calls[1][0] - client.calls[0][0] == pytest.approx(90)
+
+
+def test_a_sustained_run_of_failures_ends_the_wait() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued")]})
+    client.faults["bld_android"] = [ServerError(f"HTTP 502 ({i})") for i in range(50)]
+    with pytest.raises(ServerError):
+        wait(clock, client, states, log)
+    assert "giving up after" in log.text()
+    assert clock.now() <= 5 + 300 + 60  # five minutes after the first failure, at the latest
+    assert len(client.calls) <= 10
+
+
+def test_failure_count_resets_after_a_good_answer() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (2000, "success")]})
+    fault: BaseException | None = NetworkError("Connection reset")
+    client.faults["bld_android"] = ([fault] * 5 + [None]) * 6
+    assert wait(clock, client, states, log) == SUCCESS
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [AuthError("HTTP 401"), NotFoundError("HTTP 404"), BadRequestError("HTTP 400")],
+)
+def test_errors_that_retrying_cannot_fix_end_the_wait(fault: ApiError) -> None:
+    clock, client, states, log = setup({"android": [(0, "queued")]})
+    client.faults["bld_android"] = [None, fault]
+    with pytest.raises(type(fault)):
+        wait(clock, client, states, log)
+    assert len(client.calls) == 2
+
+
+def test_unknown_status_is_running_and_logged_once() -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (10, "paused"), (100, "building"), (150, "success")]}
+    )
+    assert wait(clock, client, states, log) == SUCCESS
+    notes = [line for _, line in log.lines if "unknown status 'paused'" in line]
+    assert len(notes) == 1
+    assert "android: queued → paused" in log.text()
+
+
+def test_heartbeat_at_most_once_a_minute_while_nothing_changes() -> None:
+    clock, client, states, log = setup(
+        {
+            "android": [(0, "queued"), (10, "building"), (900, "success")],
+            "ios": [(0, "queued"), (700, "building"), (1000, "success")],
+        }
+    )
+    assert wait(clock, client, states, log) == SUCCESS
+    times = [t for t, _ in log.lines]
+    assert all(b - a >= 0 for a, b in itertools.pairwise(times))
+    beats = [(t, line) for t, line in log.lines if line.startswith("still waiting: ")]
+    assert len(beats) >= 10
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(beats)]
+    assert min(gaps) >= 60
+    assert max(gaps) <= 120
+    assert any("android building" in line and "ios queued" in line for _, line in beats)
+
+
+def test_start_is_inferred_when_building_was_never_seen() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (7, "success")]})
+    assert wait(clock, client, states, log) == SUCCESS
+    assert states["android"].started_at == wall_at(clock, 5)  # last seen queued
+
+
+def test_start_reported_by_the_server_is_used() -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (8, "building"), (60, "success")]}
+    )
+    client.raw = {"startedAt": "2026-01-01T00:00:03Z"}
+    assert wait(clock, client, states, log) == SUCCESS
+    assert states["android"].started_at == datetime.fromisoformat("2026-01-01T00:00:03+00:00")
+
+
+def test_a_resumed_build_is_polled_by_its_age() -> None:
+    history = [570.0 + 6 * i for i in range(11)]
+    clock, client, states, log = setup(
+        {"android": [(0, "building"), (30, "success")]}, created_ago=560
+    )
+    result = wait(clock, client, states, log, strategy=make_strategy(None, history))
+    assert result == SUCCESS
+    assert client.calls[0][0] == pytest.approx(15)  # age 575: the first check of the window
+    assert clock.now() == pytest.approx(30)
+
+
+def test_builds_already_final_need_no_request() -> None:
+    clock, client, states, log = setup({"android": [(0, "success")]})
+    states["android"].build = Build(id="bld_android", status="success")
+    assert wait(clock, client, states, log) == SUCCESS
+    assert client.calls == []
+
+
+def test_a_missing_build_is_a_programming_error() -> None:
+    clock, client, _, log = setup({"android": [(0, "queued")]})
+    with pytest.raises(ValueError, match="no android build"):
+        wait(clock, client, {"android": PlatformState("android")}, log)
+
+
+def test_fixed_interval_is_followed() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (95, "success")]})
+    assert wait(clock, client, states, log, strategy=make_strategy(10, [])) == SUCCESS
+    assert [round(t) for t, _ in client.calls] == list(range(10, 101, 10))
+
+
+def test_opening_lines_describe_the_plan() -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (5, "success")], "ios": [(0, "queued"), (5, "success")]}
+    )
+    wait(clock, client, states, log, timeout=1800)
+    first, second = log.lines[0][1], log.lines[1][1]
+    assert first == "waiting up to 30m 00s for android bld_android (queued), ios bld_ios (queued)"
+    assert second.startswith("status checks: auto (no finished builds")
+
+
+def test_server_text_in_log_lines_cannot_start_a_workflow_command() -> None:
+    clock = VirtualClock()
+    client = FakeClient(clock, {"bld_android": [(0, "queued"), (5, "failed")]})
+    states: dict[Platform, PlatformState] = {
+        "android": PlatformState("android", build=Build(id="bld_android", status="queued"))
+    }
+    stream = io.StringIO()
+    wait_for_builds(
+        client,
+        states,
+        timeout=60,
+        queue_timeout=None,
+        strategies={"android": make_strategy(5, [])},
+        clock=clock,
+        cancel=threading.Event(),
+        log=ActionIO(stream),
+    )
+    assert all(not line.lstrip().startswith("::") for line in stream.getvalue().splitlines())
