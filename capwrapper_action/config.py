@@ -137,6 +137,9 @@ def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
     """``raw`` (from ``inputs.read_inputs``) merged with the config file and validated.
     Raises ``ConfigError`` for one bad input, ``ConfigErrors`` for several."""
     workspace = workspace_of(env)
+    V.check_text(
+        "config-file", raw.get("config-file", ""), limit=1024, multiline=False, secret=False
+    )
     merged = merge_config_file(raw, workspace=workspace)
     p = _Parser(merged, workspace)
     empty_key = empty_api_key_problem(env)

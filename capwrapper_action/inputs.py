@@ -140,7 +140,10 @@ def workspace_path(name: str, value: str, *, workspace: Path, example: str) -> P
             example,
         )
     root = workspace.resolve()
-    target = (root / value).resolve()
+    try:
+        target = (root / value).resolve()
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links
+        raise input_error(name, f"{show(value)} is not a usable path ({exc})", example) from None
     if not target.is_relative_to(root):
         raise input_error(name, f"{show(value)} leads outside the workspace", example)
     return target
@@ -249,11 +252,11 @@ def _relative(path: Path, workspace: Path) -> str:
 
 
 def _locate(named: str, workspace: Path) -> Path | None:
-    if not named and not (workspace / DEFAULT_CONFIG_FILE).is_file():
+    if not named and not _is_file(workspace / DEFAULT_CONFIG_FILE):
         return None
     named = named or DEFAULT_CONFIG_FILE
     path = workspace_path("config-file", named, workspace=workspace, example=DEFAULT_CONFIG_FILE)
-    if not path.is_file():
+    if not _is_file(path):
         raise input_error(
             "config-file",
             f"{show(named)} is not a file in the workspace (does the job check "
@@ -261,6 +264,13 @@ def _locate(named: str, workspace: Path) -> Path | None:
             DEFAULT_CONFIG_FILE,
         )
     return path
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, and the like
+        return False
 
 
 def _read_mapping(path: Path, shown: str) -> dict[str, object]:

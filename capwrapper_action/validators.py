@@ -162,10 +162,20 @@ def _split_url(name: str, value: str) -> SplitResult:
             f"{shown} contains credentials; remove them "
             "(the API key goes in 'api-key', never in a URL)",
         )
-    host = parts.hostname or ""
-    if not host or not (_HOST.fullmatch(host) or _ip(host) is not None):
+    if not _valid_host(parts.hostname or ""):
         raise _error(name, f"{shown} has no valid host name; write it as https://host/path")
     return parts
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name (international ones through IDNA) or an IP address."""
+    if _ip(host) is not None:
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_HOST.fullmatch(ascii_host))
 
 
 def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -396,7 +396,7 @@ def _error_or_none(env: dict[str, str]) -> ConfigError | None:
 
 
 @_ANY_TEXT
-@given(name=st.sampled_from([n for n in INPUT_NAMES if n != "config-file"]), text=_TEXT)
+@given(name=st.sampled_from(INPUT_NAMES), text=_TEXT)
 def test_any_text_in_any_input_is_a_config_or_a_config_error(
     base: dict[str, str], name: str, text: str
 ) -> None:
@@ -409,3 +409,19 @@ def test_any_text_in_any_input_is_a_config_or_a_config_error(
 def test_no_part_of_a_secret_is_ever_quoted(base: dict[str, str], name: str, text: str) -> None:
     err = _error_or_none(base | {"INPUT_" + name.upper(): "MARKsecret" + text})
     assert err is None or "MARKsecret" not in f"{err} {err.title}"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("a\x00b", ["control character"]),
+        ("x" * 5000, ["5,000 characters"]),
+        ("a/" * 400, ["not a file"]),
+        ("x" * 1000, ["not a file"]),
+    ],
+)
+def test_unusable_config_file_names(base: dict[str, str], value: str, words: list[str]) -> None:
+    err = _errors(base | {"INPUT_CONFIG-FILE": value})
+    assert err.input_name == "config-file"
+    for word in words:
+        assert word in err.message

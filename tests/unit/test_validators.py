@@ -178,6 +178,7 @@ def test_api_url_with_credentials_is_refused_without_echoing_them(url: str) -> N
         "https://shop.example.com/app/?utm=1#home",
         "https://xn--bcher-kva.example/",
         "https://93.184.216.34/",
+        "https://bücher.example/",
     ],
 )
 def test_app_url_good(url: str) -> None:
@@ -626,6 +627,7 @@ def test_download_path_good(tmp_path: Path, text: str, relative: str) -> None:
         ("C:\\out", ["not relative"]),
         ("../out", ["outside the workspace"]),
         ("a/../../out", ["outside the workspace"]),
+        ("out\x00", ["not a usable path"]),
     ],
 )
 def test_download_path_bad(tmp_path: Path, text: str, words: list[str]) -> None:
