@@ -14,7 +14,7 @@ work=$(mktemp -d)
 sim_pid=
 cleanup() {
   if [[ -n "${sim_pid}" ]]; then kill "${sim_pid}" 2>/dev/null || true; fi
-  rm -rf "${work}"
+  rm -rf "${work}" 2>/dev/null || true  # the container, as root, may leave files we cannot remove
 }
 trap cleanup EXIT
 
