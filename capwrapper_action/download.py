@@ -1,10 +1,9 @@
 """Download the binaries of successful builds into a folder.
 
-Each binary streams into a temporary file next to its final name and is renamed only once it
-is complete (and as long as the server said it would be), so a reader never sees half a file.
-Transient failures (connection reset, 5xx, 429, a truncated body) are retried with backoff.
-The signed URL is a bearer credential of its own: it is logged without its query string, and
-no Authorization header goes with it (it may well point at another host).
+Each binary streams into a temporary file next to its final name, renamed only once complete
+(and as long as announced), so no half file is ever left. Transient failures (connection reset,
+5xx, 429, a body cut short) are retried with backoff. The signed URL is a credential of its
+own: logged without its query, and sent without any Authorization header.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ class _Transient(Exception):
 
 @dataclass(frozen=True)
 class _Job:
-    platform: str
+    platform: Platform
     url: str
     stem: Path  # dest_dir / "<app>-<platform>-<version>", without the extension
 
@@ -72,25 +71,33 @@ def download_artifacts(
     cancel: threading.Event,
     log: ActionIO,
     timeout: tuple[float, float] = (10, 60),
+    workspace: Path | None = None,
 ) -> None:
-    """Download every successful build with a ``download_url``; set ``artifact_path``.
+    """Download every successful build with a ``download_url``; set ``artifact_path``
+    (relative to ``workspace`` when the file is inside it: later steps run outside the
+    container, where only the relative path holds).
 
     All platforms are tried; a DownloadError after that names every one that failed."""
     jobs = _jobs(states, dest_dir, app_name, version)
     if not jobs:
         log.info("No successful build with a download URL: nothing to download.")
         return
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DownloadError(f"Cannot create the folder {dest_dir}: {err.strerror}.") from None
     loader = _Loader(session, clock, cancel, log, timeout)
     failures: list[str] = []
     for job in jobs:
         try:
             path = loader.fetch(job)
         except DownloadError as err:
-            log.warning(err.message, f"Download of the {job.platform} binary failed")
+            log.info(f"{job.platform}: {err.message}")
             failures.append(err.message)
             continue
-        states[job.platform].artifact_path = str(path)  # type: ignore[index]
+        if workspace is not None and path.is_relative_to(workspace):
+            path = path.relative_to(workspace)
+        states[job.platform].artifact_path = str(path)
     if failures:
         raise DownloadError(
             " ".join(failures),
@@ -155,17 +162,13 @@ def _strip_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
     return request
 
 
+@dataclass(frozen=True)
 class _Loader:
-    def __init__(
-        self,
-        session: requests.Session,
-        clock: Clock,
-        cancel: threading.Event,
-        log: ActionIO,
-        timeout: tuple[float, float],
-    ) -> None:
-        self.session, self.clock, self.cancel, self.log = session, clock, cancel, log
-        self.timeout = timeout
+    session: requests.Session
+    clock: Clock
+    cancel: threading.Event
+    log: ActionIO
+    timeout: tuple[float, float]
 
     def fetch(self, job: _Job) -> Path:
         shown = redact_url(job.url)
@@ -224,7 +227,7 @@ class _Loader:
                 disposition = resp.headers.get("Content-Disposition")
                 final_url = resp.url or job.url
         except _TRANSIENT_ERRORS as err:
-            raise _Transient(f"{type(err).__name__}: {err}"[:400]) from None
+            raise _Transient(_describe(err)) from None
         except requests.RequestException as err:
             message = f"The {job.platform} download failed: {err}"
             raise DownloadError(_redact_text(message, job.url)) from None
@@ -267,18 +270,13 @@ def _check_status(resp: requests.Response, job: _Job) -> None:
 
 
 def _server_message(resp: requests.Response) -> str:
-    """The ``message`` of a JSON error body, else a bit of the body's text."""
+    """The ``message`` of a JSON error body, if any."""
     try:
-        head = next(resp.iter_content(4096), b"")
-    except requests.RequestException:
+        body = json.loads(next(resp.iter_content(4096), b"") or b"null")
+    except (ValueError, requests.RequestException):
         return ""
-    text = head.decode("utf-8", "replace").strip()
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return text[:200]
     message = body.get("message") if isinstance(body, dict) else None
-    return message[:500] if isinstance(message, str) else text[:200]
+    return message[:500] if isinstance(message, str) else ""
 
 
 def _content_length(resp: requests.Response) -> int | None:
@@ -287,10 +285,15 @@ def _content_length(resp: requests.Response) -> int | None:
     value = resp.headers.get("Content-Length", "").strip()
     if encoding not in ("", "identity") or not value.isdigit():
         return None
-    size = int(value)
-    if size > MAX_BYTES:
-        raise DownloadError(f"The binary is announced as {_size(size)}, over {_size(MAX_BYTES)}.")
-    return size
+    return int(value)
+
+
+def _describe(err: requests.RequestException) -> str:
+    if isinstance(err, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke during the transfer"
+    if isinstance(err, requests.Timeout):
+        return "the server did not answer in time"
+    return f"{type(err).__name__}: {err}"[:300]
 
 
 def _redact_text(text: str, url: str) -> str:
@@ -302,8 +305,10 @@ def _redact_text(text: str, url: str) -> str:
 
 
 def _size(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < _KIB or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+    if count < _KIB:
+        return f"{count:.0f} B"
+    for unit in ("KiB", "MiB"):
         count /= _KIB
-    return f"{count:.1f} GiB"
+        if count < _KIB:
+            return f"{count:.1f} {unit}"
+    return f"{count / _KIB:.1f} GiB"
