@@ -44,14 +44,19 @@ def cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
-def text(value: object, limit: int = CELL_LIMIT) -> str:
-    """Inline Markdown showing ``value`` literally, on one line (fit for a table cell)."""
+def text(value: object, limit: int = CELL_LIMIT, *, line_start: bool = False) -> str:
+    """Inline Markdown showing ``value`` literally, on one line (fit for a table cell).
+
+    ``line_start``: the text begins a line or a list item, where `1.` starts a list and `=`
+    may underline a heading, so those are escaped too."""
     raw = cap(" ".join(_LINE_BREAKS.split(clean(value))), limit)
     escaped = _PUNCT.sub(r"\\\1", raw)
     escaped = "".join(_ENTITIES.get(ch, ch) for ch in escaped)
     escaped = _WWW.sub(r"\1\\.", escaped)
-    escaped = _ORDERED_START.sub(r"\1\\\2", escaped)  # `1.` would start a list
-    return "\\" + escaped if escaped.startswith("=") else escaped  # `=` a setext heading
+    if line_start:
+        escaped = _ORDERED_START.sub(r"\1\\\2", escaped)
+        escaped = "\\" + escaped if escaped.startswith("=") else escaped
+    return escaped
 
 
 def fence_for(body: str, char: str = "`") -> str:

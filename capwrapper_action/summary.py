@@ -240,7 +240,7 @@ def _resume(result: RunResult, options: SummaryOptions) -> str:
 def _notes(result: RunResult) -> str:
     if not result.notes:
         return ""
-    lines = [f"- {md.text(note)}" for note in result.notes[:MAX_NOTES]]
+    lines = [f"- {md.text(note, line_start=True)}" for note in result.notes[:MAX_NOTES]]
     if len(result.notes) > MAX_NOTES:
         lines.append(f"- … and {len(result.notes) - MAX_NOTES} more")
     return "### Notes\n\n" + "\n".join(lines)

@@ -277,7 +277,7 @@ def _cells(row: str) -> int:
         ("[l](u)", "\\[l\\]\\(u\\)"),
         ("line\nbreak\r\nhere", "line break here"),
         ("# head", "\\# head"),
-        ("1. item", "1\\. item"),
+        ("1. item", "1. item"),
         ("https://x.y", "https\\://x.y"),
         ("www.x.y", "www\\.x.y"),
         ("a\\|b", "a\\\\\\|b"),
@@ -286,6 +286,12 @@ def _cells(row: str) -> int:
 )
 def test_markdown_text_escaping(raw: str, expected: str) -> None:
     assert md.text(raw) == expected
+
+
+def test_markdown_text_at_line_start() -> None:
+    assert md.text("1. item", line_start=True) == "1\\. item"
+    assert md.text("== x", line_start=True) == "\\== x"
+    assert md.text("1.4.0") == "1.4.0"
 
 
 def test_markdown_code_span_and_links() -> None:
