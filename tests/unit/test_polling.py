@@ -266,3 +266,20 @@ def test_target_early_failure_within_60s(
     rows: list[bench.Row], duration: float, history: str
 ) -> None:
     assert auto(rows, duration, history, bench.EARLY_FAILURE).worst_lag <= 60
+
+
+def test_benchmark_runs_and_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    data = bench.run(points=3)
+    assert {"duration", "history", "case", "strategy", "requests_mean", "worst_lag"} <= set(data[0])
+    assert {d["strategy"] for d in data} == {
+        "auto",
+        "fixed 5s",
+        "fixed 10s",
+        "fixed 30s",
+        "fixed 60s",
+    }
+    assert bench.main(["3"]) == 0
+    out = capsys.readouterr().out
+    assert "| 10 min | ±5% |" in out
+    assert "**Targets for `auto`**" in out
+    assert "| ±20.0% |" in out
