@@ -9,7 +9,6 @@ every line that would is defused before it is printed.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -107,10 +106,6 @@ class ActionIO:
     def write_summary(self, markdown: str) -> bool:
         return False
 
-    def finish(self) -> None:
-        """Print the collected outputs as JSON (the command line's outputs)."""
-        self._write(json.dumps(self.outputs, indent=2, sort_keys=True))
-
 
 class GitHubIO(ActionIO):
     """Workflow commands on stdout, outputs and summary through the runner's files."""
@@ -169,6 +164,3 @@ class GitHubIO(ActionIO):
         with Path(self.summary_path).open("a", encoding="utf-8", newline="") as fh:
             fh.write(text)
         return True
-
-    def finish(self) -> None:
-        """Outputs went to GITHUB_OUTPUT; nothing more to print."""

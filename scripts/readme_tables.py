@@ -43,12 +43,12 @@ def outputs_table(action: dict[str, Any]) -> str:
 
 def render(readme: str, action: dict[str, Any]) -> str:
     for marker, table in (("inputs", inputs_table(action)), ("outputs", outputs_table(action))):
-        pattern = re.compile(
-            rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", flags=re.DOTALL
-        )
-        if not pattern.search(readme):
+        pattern = re.compile(rf"<!-- {marker}:start -->\n.*?<!-- {marker}:end -->", re.DOTALL)
+        found = pattern.search(readme)
+        if not found:
             raise SystemExit(f"README.md has no <!-- {marker}:start --> … end markers")
-        readme = pattern.sub(lambda m, t=table: f"{m.group(1)}{t}\n{m.group(2)}", readme)
+        block = f"<!-- {marker}:start -->\n{table}\n<!-- {marker}:end -->"
+        readme = readme[: found.start()] + block + readme[found.end() :]
     return readme
 
 

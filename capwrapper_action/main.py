@@ -1,0 +1,141 @@
+"""Wiring: read inputs, mask secrets, validate, build the real clients, run the phases, report.
+
+Nothing here decides anything; each step lives in its own module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TextIO
+
+import requests
+
+from capwrapper_action import result as R
+from capwrapper_action.cancel import Cancellation
+from capwrapper_action.config import Config, parse_config
+from capwrapper_action.errors import ActionError, CancelledError
+from capwrapper_action.ghio import ActionIO, GitHubIO
+from capwrapper_action.inputs import read_inputs
+from capwrapper_action.timeutil import Clock, RealClock
+
+SECRET_INPUTS = ("api-key", "github-token")
+OK_STATUSES = frozenset({R.SUCCESS, R.CREATED, R.DRY_RUN})
+
+
+def main() -> int:
+    """The container's entry point: handle SIGINT/SIGTERM (we are PID 1), then run."""
+    cancellation = Cancellation()
+    cancellation.install()
+    try:
+        return run(cancellation=cancellation)
+    finally:
+        cancellation.restore()
+
+
+def run(
+    env: Mapping[str, str] | None = None,
+    *,
+    io: ActionIO | None = None,
+    stdout: TextIO | None = None,
+    clock: Clock | None = None,
+    session: requests.Session | None = None,
+    cancellation: Cancellation | None = None,
+    github_factory: Callable[..., Any] | None = None,
+) -> int:
+    env = os.environ if env is None else env
+    io = io or GitHubIO(env, stdout)
+    raw = read_inputs(env)
+    for name in SECRET_INPUTS:  # before anything else is printed
+        io.mask(raw.get(name, ""))
+    cancel = cancellation.event if cancellation else threading.Event()
+    config: Config | None = None
+    result = R.RunResult.for_platforms(())
+    try:
+        with io.group("Validate inputs"):
+            config = parse_config(raw, env=env)
+        result = R.RunResult.for_platforms(config.platforms)
+        _run_phases(config, env, result, io, clock or RealClock(), session, cancel, github_factory)
+    except ActionError as err:
+        _record_error(result, err)
+    except Exception as err:  # a bug: say so briefly; the traceback only in debug mode
+        _record_error(result, _unexpected(err, io))
+    shield = cancellation.shield() if cancellation else contextlib.nullcontext()
+    with shield:
+        from capwrapper_action.report import report
+
+        report(io, result, config, env)
+    return 0 if result.status in OK_STATUSES else 1
+
+
+def _run_phases(
+    config: Config,
+    env: Mapping[str, str],
+    result: R.RunResult,
+    io: ActionIO,
+    clock: Clock,
+    session: requests.Session | None,
+    cancel: threading.Event,
+    github_factory: Callable[..., Any] | None,
+) -> None:
+    from capwrapper_action.github_context import read_event
+
+    ctx = read_event(env)
+    result.commit_sha, result.pull_request = ctx.commit_sha, ctx.pull_request
+    if config.dry_run:
+        from capwrapper_action.dryrun import describe_requests
+
+        describe_requests(config, io)
+        result.status = R.DRY_RUN
+        return
+    from capwrapper_action.client import CapwrapperClient
+    from capwrapper_action.pipeline import Deps, execute
+
+    with _session(session) as http:
+        client = CapwrapperClient(
+            config.api_url, config.api_key, session=http, clock=clock, log=io, cancel=cancel
+        )
+        deps = Deps(client, http, clock, cancel, io, _run_key(env), github_factory)
+        execute(config, ctx, result, deps)
+
+
+@contextlib.contextmanager
+def _session(given: requests.Session | None) -> Iterator[requests.Session]:
+    if given is not None:
+        yield given
+        return
+    with requests.Session() as http:
+        yield http
+
+
+def _run_key(env: Mapping[str, str]) -> str:
+    run_id = env.get("GITHUB_RUN_ID")
+    if run_id:
+        return f"{env.get('GITHUB_REPOSITORY', '')}:{run_id}"
+    return f"local:{uuid.uuid4().hex}"
+
+
+def _record_error(result: R.RunResult, err: ActionError) -> None:
+    result.error = err
+    if isinstance(err, CancelledError):
+        result.status = R.CANCELLED
+    elif result.status not in (R.TIMED_OUT, R.CANCELLED):
+        result.status = R.FAILED
+
+
+def _unexpected(err: Exception, io: ActionIO) -> ActionError:
+    if io.debug_enabled:
+        for line in traceback.format_exception(err):
+            io.debug(line.rstrip("\n"))
+    return ActionError(
+        f"Unexpected {type(err).__name__}: {str(err)[:500]}",
+        hint=(
+            "This is a bug in capwrapper-action. Re-run the job with step debug logging "
+            "(secret ACTIONS_STEP_DEBUG=true) for a traceback, and report it."
+        ),
+        title="Unexpected error",
+    )
