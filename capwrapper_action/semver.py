@@ -12,6 +12,7 @@ _SEMVER = re.compile(
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
 BUMPS = ("patch", "minor", "major")
+MAX_LENGTH = 256
 
 
 @total_ordering
@@ -26,10 +27,11 @@ class Version:
     @classmethod
     def parse(cls, text: str) -> Version:
         m = _SEMVER.match(text.strip())
-        if not m or len(text) > 256:
+        if not m or len(text) > MAX_LENGTH:
             raise ValueError(f"not a semantic version: {text!r}")
         major, minor, patch, pre, build = m.groups()
-        return cls(int(major), int(minor), int(patch), tuple(pre.split(".")) if pre else (), build or "")
+        prerelease = tuple(pre.split(".")) if pre else ()
+        return cls(int(major), int(minor), int(patch), prerelease, build or "")
 
     @classmethod
     def try_parse(cls, text: object) -> Version | None:

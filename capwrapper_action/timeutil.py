@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Protocol
 
 _ISO = re.compile(
@@ -34,7 +34,7 @@ class RealClock:
         return cancel.wait(max(0.0, seconds))
 
     def wall(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class VirtualClock:
@@ -42,7 +42,7 @@ class VirtualClock:
 
     def __init__(self, start: float = 0.0, wall_start: datetime | None = None) -> None:
         self.t = start
-        self._wall0 = wall_start or datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self._wall0 = wall_start or datetime(2026, 1, 1, tzinfo=UTC)
         self.sleeps: list[float] = []
 
     def now(self) -> float:
@@ -84,7 +84,7 @@ def parse_timestamp(value: object) -> datetime | None:
 
 def _tz(text: str | None) -> timezone:
     if not text or text in ("Z", "z"):
-        return timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
@@ -97,7 +97,7 @@ def format_duration(seconds: float | None) -> str:
     """``75`` -> ``1m 15s``; ``None`` -> ``—``."""
     if seconds is None or seconds < 0:
         return "—"
-    total = int(round(seconds))
+    total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
