@@ -33,6 +33,8 @@ def main() -> int:
     cancellation.install()
     try:
         return run(cancellation=cancellation)
+    except CancelledError:  # the report is written; a late signal must not print a traceback
+        return 1
     finally:
         cancellation.restore()
 
@@ -52,23 +54,29 @@ def run(
     raw = read_inputs(env)
     for name in SECRET_INPUTS:  # before anything else is printed
         io.mask(raw.get(name, ""))
+    if cancellation is not None:
+        cancellation.log = io
     cancel = cancellation.event if cancellation else threading.Event()
     config: Config | None = None
     result = R.RunResult.for_platforms(())
     try:
-        with io.group("Validate inputs"):
-            config = parse_config(raw, env=env)
-        result = R.RunResult.for_platforms(config.platforms)
-        _run_phases(config, env, result, io, clock or RealClock(), session, cancel, github_factory)
-    except ActionError as err:
+        try:
+            with io.group("Validate inputs"):
+                config = parse_config(raw, env=env)
+            result = R.RunResult.for_platforms(config.platforms)
+            clock = clock or RealClock()
+            _run_phases(config, env, result, io, clock, session, cancel, github_factory)
+        except ActionError as err:
+            _record_error(result, err)
+        except Exception as err:  # a bug: say so briefly; the traceback only in debug mode
+            _record_error(result, _unexpected(err, io))
+    except CancelledError as err:  # a signal that landed while an error above was recorded
         _record_error(result, err)
-    except Exception as err:  # a bug: say so briefly; the traceback only in debug mode
-        _record_error(result, _unexpected(err, io))
-    shield = cancellation.shield() if cancellation else contextlib.nullcontext()
-    with shield:
-        from capwrapper_action.report import report
+    finally:
+        with cancellation.shield() if cancellation else contextlib.nullcontext():
+            from capwrapper_action.report import report
 
-        report(io, result, config, env)
+            report(io, result, config, env)
     return 0 if result.status in OK_STATUSES else 1
 
 

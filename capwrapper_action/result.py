@@ -33,10 +33,9 @@ class PlatformState:
     @property
     def queue_seconds(self) -> float | None:
         build = self.build
-        if build is None or build.created_at is None:
-            return None
-        end = self.started_at or (build.completed_at if build.is_final else None)
-        return None if end is None else max(0.0, (end - build.created_at).total_seconds())
+        if build is None or build.created_at is None or self.started_at is None:
+            return None  # never seen leaving the queue (e.g. resumed while building)
+        return max(0.0, (self.started_at - build.created_at).total_seconds())
 
     @property
     def build_seconds(self) -> float | None:
