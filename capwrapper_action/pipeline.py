@@ -190,6 +190,7 @@ def pull_request_context(
             )
     for warning in ctx.warnings:
         deps.io.warning(warning, "GitHub context")
+        result.notes.append(warning)
     result.commit_sha = ctx.commit_sha
     result.pull_request = ctx.pull_request
     return ctx
