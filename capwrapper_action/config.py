@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from capwrapper_action import validators as V
+from capwrapper_action.config_file import MergedInputs, merge_config_file
 from capwrapper_action.errors import ActionError, ConfigError
 from capwrapper_action.inputs import (
     INPUT_DEFAULTS,
@@ -17,8 +18,6 @@ from capwrapper_action.inputs import (
     MAPPING_INPUTS,
     MULTILINE_INPUTS,
     SECRET_INPUTS,
-    MergedInputs,
-    merge_config_file,
     normalize,
     workspace_of,
 )

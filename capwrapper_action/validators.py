@@ -18,16 +18,10 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from capwrapper_action.errors import ConfigError
-from capwrapper_action.inputs import (
-    YamlProblem,
-    input_error,
-    json_safe,
-    load_yaml,
-    show,
-    workspace_path,
-)
+from capwrapper_action.inputs import input_error, show, workspace_path
 from capwrapper_action.models import PLATFORMS, Platform
 from capwrapper_action.semver import BUMPS, Version
+from capwrapper_action.strict_yaml import YamlProblem, json_safe, load_yaml
 
 EXAMPLES: Mapping[str, str] = {
     "api-key": "${{ secrets.CAPWRAPPER_API_KEY }}",

@@ -8,19 +8,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from capwrapper_action.config_file import merge_config_file
 from capwrapper_action.errors import ConfigError
 from capwrapper_action.inputs import (
     INPUT_DEFAULTS,
     INPUT_NAMES,
-    YamlProblem,
-    json_safe,
-    load_yaml,
-    merge_config_file,
     normalize,
     read_inputs,
     show,
     workspace_of,
 )
+from capwrapper_action.strict_yaml import YamlProblem, json_safe, load_yaml
 
 
 def test_missing_inputs_get_their_defaults() -> None:
