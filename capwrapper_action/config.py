@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from capwrapper_action import collection_validators as C
+from capwrapper_action import url_validators as U
 from capwrapper_action import validators as V
 from capwrapper_action.config_file import MergedInputs, merge_config_file
 from capwrapper_action.errors import ActionError, ConfigError
@@ -92,7 +94,7 @@ class _Parser:
 
     def get(self, name: str, parse: Callable[[str], T], fallback: T) -> T:
         text = self.values.get(name, "")
-        limit = V.MAX_MAPPING_BYTES if name in MAPPING_INPUTS else MAX_TEXT
+        limit = C.MAX_MAPPING_BYTES if name in MAPPING_INPUTS else MAX_TEXT
         try:
             V.check_text(
                 name,
@@ -143,18 +145,18 @@ def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
     p = _Parser(merged, workspace)
     empty_key = empty_api_key_problem(env)
     no_refs: tuple[tuple[str, Platform | None], ...] = ()
-    refs = p.get("build-id", V.build_id, no_refs)
+    refs = p.get("build-id", C.build_id, no_refs)
     config = Config(
         api_key=p.get("api-key", lambda t: V.api_key(t, empty_problem=empty_key), ""),
-        api_url=p.get("api-url", V.api_url, ""),
-        app_url=p.get("app-url", _optional(V.app_url), None),
+        api_url=p.get("api-url", U.api_url, ""),
+        app_url=p.get("app-url", _optional(U.app_url), None),
         app_name=p.get("app-name", _optional(V.app_name), None),
         bundle_id=p.get("bundle-id", _optional(V.bundle_id), None),
         version=p.get("version", V.version, "auto"),
         version_bump=p.get("version-bump", V.version_bump, "patch"),
-        platforms=p.get("platforms", V.platforms, ()),
-        permissions=p.get("permissions", V.permissions, None),
-        build_options=p.get("build-options", _options("build-options", V.BUILD_RESERVED), {}),
+        platforms=p.get("platforms", C.platforms, ()),
+        permissions=p.get("permissions", C.permissions, None),
+        build_options=p.get("build-options", _options("build-options", C.BUILD_RESERVED), {}),
         resume=tuple(ResumeRef(build_id, platform) for build_id, platform in refs),
         wait=p.get("wait", _flag("wait"), True),
         timeout=p.get("timeout", lambda t: V.duration("timeout", t), 0.0),
@@ -164,8 +166,8 @@ def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
         poll_interval=p.get("poll-interval", V.poll_interval, None),
         github_token=p.get("github-token", V.github_token, ""),
         deploy=p.get("deploy", _flag("deploy"), False),
-        deploy_labels=p.get("deploy-labels", V.deploy_labels, ()),
-        deploy_options=p.get("deploy-options", _options("deploy-options", V.DEPLOY_RESERVED), {}),
+        deploy_labels=p.get("deploy-labels", C.deploy_labels, ()),
+        deploy_options=p.get("deploy-options", _options("deploy-options", C.DEPLOY_RESERVED), {}),
         download=p.get("download", _flag("download"), False),
         download_path=p.get(
             "download-path", lambda t: V.download_path(t, workspace=workspace), workspace
@@ -184,7 +186,7 @@ def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
 
 
 def _options(name: str, reserved: Mapping[str, str]) -> Callable[[str], Mapping[str, Any]]:
-    return lambda text: V.options(name, text, reserved=reserved)
+    return lambda text: C.options(name, text, reserved=reserved)
 
 
 def _check_together(config: Config, p: _Parser) -> Config:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from capwrapper_action import collection_validators as C
+from capwrapper_action import url_validators as U
 from capwrapper_action import validators as V
 from capwrapper_action.errors import ConfigError
 
@@ -131,7 +133,7 @@ def test_github_token_bad_is_not_quoted() -> None:
     ],
 )
 def test_api_url_good(url: str, expected: str) -> None:
-    assert V.api_url(url) == expected
+    assert U.api_url(url) == expected
 
 
 @pytest.mark.parametrize(
@@ -155,7 +157,7 @@ def test_api_url_good(url: str, expected: str) -> None:
     ],
 )
 def test_api_url_bad(url: str, words: list[str]) -> None:
-    _fails(lambda: V.api_url(url), "api-url", *words)
+    _fails(lambda: U.api_url(url), "api-url", *words)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +169,7 @@ def test_api_url_bad(url: str, words: list[str]) -> None:
     ],
 )
 def test_api_url_with_credentials_is_refused_without_echoing_them(url: str) -> None:
-    err = _fails(lambda: V.api_url(url), "api-url", "credentials", "***@")
+    err = _fails(lambda: U.api_url(url), "api-url", "credentials", "***@")
     assert "hunter2pass" not in str(err)
 
 
@@ -182,7 +184,7 @@ def test_api_url_with_credentials_is_refused_without_echoing_them(url: str) -> N
     ],
 )
 def test_app_url_good(url: str) -> None:
-    assert V.app_url(url) == url
+    assert U.app_url(url) == url
 
 
 @pytest.mark.parametrize(
@@ -201,7 +203,7 @@ def test_app_url_good(url: str) -> None:
     ],
 )
 def test_app_url_bad(url: str, words: list[str]) -> None:
-    _fails(lambda: V.app_url(url), "app-url", *words)
+    _fails(lambda: U.app_url(url), "app-url", *words)
 
 
 # --- names and versions ----------------------------------------------------------------------
@@ -312,7 +314,7 @@ def test_version_bump_bad(text: str) -> None:
     ],
 )
 def test_platforms_good(text: str, expected: tuple[str, ...]) -> None:
-    assert V.platforms(text) == expected
+    assert C.platforms(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -329,7 +331,7 @@ def test_platforms_good(text: str, expected: tuple[str, ...]) -> None:
     ],
 )
 def test_platforms_bad(text: str, words: list[str]) -> None:
-    _fails(lambda: V.platforms(text), "platforms", *words)
+    _fails(lambda: C.platforms(text), "platforms", *words)
 
 
 @pytest.mark.parametrize(
@@ -346,7 +348,7 @@ def test_platforms_bad(text: str, words: list[str]) -> None:
     ],
 )
 def test_permissions_good(text: str, expected: tuple[str, ...] | None) -> None:
-    assert V.permissions(text) == expected
+    assert C.permissions(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -363,7 +365,7 @@ def test_permissions_good(text: str, expected: tuple[str, ...] | None) -> None:
     ],
 )
 def test_permissions_bad(text: str, words: list[str]) -> None:
-    _fails(lambda: V.permissions(text), "permissions", *words)
+    _fails(lambda: C.permissions(text), "permissions", *words)
 
 
 @pytest.mark.parametrize(
@@ -378,7 +380,7 @@ def test_permissions_bad(text: str, words: list[str]) -> None:
     ],
 )
 def test_deploy_labels_good(text: str, expected: tuple[str, ...]) -> None:
-    assert V.deploy_labels(text) == expected
+    assert C.deploy_labels(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -389,7 +391,7 @@ def test_deploy_labels_good(text: str, expected: tuple[str, ...]) -> None:
     ],
 )
 def test_deploy_labels_bad(text: str, words: list[str]) -> None:
-    _fails(lambda: V.deploy_labels(text), "deploy-labels", *words)
+    _fails(lambda: C.deploy_labels(text), "deploy-labels", *words)
 
 
 # --- mappings --------------------------------------------------------------------------------
@@ -414,12 +416,12 @@ def test_deploy_labels_bad(text: str, words: list[str]) -> None:
     ],
 )
 def test_build_options_good(text: str, expected: dict[str, Any]) -> None:
-    result = V.options("build-options", text, reserved=V.BUILD_RESERVED)
+    result = C.options("build-options", text, reserved=C.BUILD_RESERVED)
     assert dict(result) == expected
 
 
 def test_options_are_read_only() -> None:
-    result = V.options("build-options", "a: 1", reserved=V.BUILD_RESERVED)
+    result = C.options("build-options", "a: 1", reserved=C.BUILD_RESERVED)
     with pytest.raises(TypeError):
         result["a"] = 2  # type: ignore[index]
 
@@ -451,17 +453,17 @@ def test_options_are_read_only() -> None:
 )
 def test_build_options_bad(text: str, words: list[str]) -> None:
     _fails(
-        lambda: V.options("build-options", text, reserved=V.BUILD_RESERVED),
+        lambda: C.options("build-options", text, reserved=C.BUILD_RESERVED),
         "build-options",
         *words,
     )
 
 
 def test_deploy_options() -> None:
-    good = V.options("deploy-options", "track: internal\nrollout: 0.1", reserved=V.DEPLOY_RESERVED)
+    good = C.options("deploy-options", "track: internal\nrollout: 0.1", reserved=C.DEPLOY_RESERVED)
     assert dict(good) == {"track": "internal", "rollout": 0.1}
     _fails(
-        lambda: V.options("deploy-options", '{"buildId": "bld_x"}', reserved=V.DEPLOY_RESERVED),
+        lambda: C.options("deploy-options", '{"buildId": "bld_x"}', reserved=C.DEPLOY_RESERVED),
         "deploy-options",
         '"buildId"',
         "'build-id'",
@@ -483,7 +485,7 @@ def test_deploy_options() -> None:
     ],
 )
 def test_build_id_good(text: str, expected: tuple[tuple[str, str | None], ...]) -> None:
-    assert V.build_id(text) == expected
+    assert C.build_id(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -502,7 +504,7 @@ def test_build_id_good(text: str, expected: tuple[tuple[str, str | None], ...]) 
     ],
 )
 def test_build_id_bad(text: str, words: list[str]) -> None:
-    _fails(lambda: V.build_id(text), "build-id", *words)
+    _fails(lambda: C.build_id(text), "build-id", *words)
 
 
 # --- booleans, durations, paths --------------------------------------------------------------
@@ -645,10 +647,10 @@ def test_examples_cover_every_input_and_are_valid_where_checkable() -> None:
     from capwrapper_action.inputs import INPUT_NAMES
 
     assert set(V.EXAMPLES) == set(INPUT_NAMES)
-    assert V.api_url(V.EXAMPLES["api-url"])
-    assert V.app_url(V.EXAMPLES["app-url"])
+    assert U.api_url(V.EXAMPLES["api-url"])
+    assert U.app_url(V.EXAMPLES["app-url"])
     assert V.bundle_id(V.EXAMPLES["bundle-id"])
-    assert V.platforms(V.EXAMPLES["platforms"])
-    assert V.permissions(V.EXAMPLES["permissions"])
-    assert V.deploy_labels(V.EXAMPLES["deploy-labels"])
-    assert V.options("deploy-options", V.EXAMPLES["deploy-options"], reserved=V.DEPLOY_RESERVED)
+    assert C.platforms(V.EXAMPLES["platforms"])
+    assert C.permissions(V.EXAMPLES["permissions"])
+    assert C.deploy_labels(V.EXAMPLES["deploy-labels"])
+    assert C.options("deploy-options", V.EXAMPLES["deploy-options"], reserved=C.DEPLOY_RESERVED)
