@@ -3,7 +3,12 @@
 Flags are named like the action's inputs (``--app-url``, ``--platforms``, …); the API key comes
 from ``CAPWRAPPER_API_KEY`` and the optional GitHub token from ``GITHUB_TOKEN``, never from a flag
 (flags end up in shell history and process lists). The log goes to stderr and the outputs are
-printed to stdout as one JSON object. ``capwrapper-action simulator`` runs the API simulator.
+printed to stdout as one JSON object. ``capwrapper-action simulator`` runs the API simulator;
+``capwrapper-action github-action`` runs as a GitHub Actions step (the portable composite action).
+
+Exit status: 0 when the run succeeded (or only created builds, or was a dry run), 1 when it
+failed, timed out or was cancelled (the JSON is printed all the same), 2 when it could not start
+(an unknown flag, no ``CAPWRAPPER_API_KEY``).
 """
 
 from __future__ import annotations
@@ -15,10 +20,14 @@ import sys
 from collections.abc import Sequence
 
 from capwrapper_action import __version__
+from capwrapper_action.errors import CancelledError
+from capwrapper_action.ghio import ActionIO
 from capwrapper_action.inputs import INPUT_DEFAULTS
 
 BOOLEAN_INPUTS = ("wait", "deploy", "download", "summary", "summary-download-links", "dry-run")
 FROM_ENVIRONMENT = {"api-key": "CAPWRAPPER_API_KEY", "github-token": "GITHUB_TOKEN"}
+KEY_VARIABLE = FROM_ENVIRONMENT["api-key"]
+USAGE_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="capwrapper-action",
         description="Build (and optionally deploy) Capwrapper apps; prints the outputs as JSON.",
         epilog="The API key is read from CAPWRAPPER_API_KEY. "
-        "Run `capwrapper-action simulator --help` for the offline API simulator.",
+        "Run `capwrapper-action simulator --help` for the offline API simulator. "
+        "`capwrapper-action github-action` runs as a GitHub Actions step (INPUT_* variables).",
     )
     parser.add_argument("--version-info", action="version", version=f"%(prog)s {__version__}")
     for name, default in INPUT_DEFAULTS.items():
@@ -64,14 +74,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         from capwrapper_action.simulator import main as simulator_main
 
         return simulator_main(argv[1:])
+    if argv[:1] == ["github-action"]:
+        return github_action(argv[1:])
     args = build_parser().parse_args(argv)
-    from capwrapper_action.ghio import ActionIO
+    if not os.environ.get(KEY_VARIABLE, "").strip():
+        print(
+            f"capwrapper-action: {KEY_VARIABLE} is not set: export your Capwrapper API key "
+            f"(Settings > API Keys in the dashboard) as {KEY_VARIABLE}; it is never a flag.",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    io = ActionIO(sys.stderr, debug=os.environ.get("RUNNER_DEBUG") == "1")
+    code = run_cancellable(inputs_environment(args, dict(os.environ)), io)
+    print(json.dumps(io.outputs, indent=2, sort_keys=True), flush=True)
+    return code
+
+
+def run_cancellable(env: dict[str, str], io: ActionIO) -> int:
+    """``main.run`` with Ctrl-C (SIGINT) and SIGTERM ending the run as cancelled: the builds
+    keep running, the outputs say how to resume."""
+    from capwrapper_action.cancel import Cancellation
     from capwrapper_action.main import run
 
-    io = ActionIO(sys.stderr, debug=os.environ.get("RUNNER_DEBUG") == "1")
-    code = run(inputs_environment(args, dict(os.environ)), io=io)
-    print(json.dumps(io.outputs, indent=2, sort_keys=True))
-    return code
+    cancellation = Cancellation(io)
+    cancellation.install()
+    try:
+        return run(env, io=io, cancellation=cancellation)
+    except CancelledError as err:  # a signal before the run could record it
+        io.error(err.message, err.title)
+        return 1
+    finally:
+        cancellation.restore()
+
+
+def github_action(argv: Sequence[str]) -> int:
+    """Run as a GitHub Actions step: inputs from ``INPUT_*``, workflow commands on stdout,
+    outputs and summary to the runner's files. Used by the portable composite action."""
+    if argv:
+        print(f"capwrapper-action github-action takes no arguments, got {argv[0]!r}",
+              file=sys.stderr)
+        return USAGE_ERROR
+    if not any(name.upper().startswith("INPUT_") for name in os.environ):
+        print(
+            "capwrapper-action github-action: no INPUT_* variables; this subcommand runs as "
+            "a GitHub Actions step (the shell may have dropped names with hyphens: use bash)",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
+    from capwrapper_action.main import main as action_main
+
+    return action_main()
 
 
 if __name__ == "__main__":
