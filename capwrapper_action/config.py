@@ -108,6 +108,9 @@ class _Parser:
             self.add(exc)
             return fallback
 
+    def flag(self, name: str, fallback: bool) -> bool:
+        return self.get(name, lambda text: V.boolean(name, text), fallback)
+
     def add(self, exc: ConfigError) -> None:
         if exc.input_name in self.from_file:
             problem = f"{exc.problem.rstrip('.')} (set in {self.source})."
@@ -130,8 +133,20 @@ def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
     return lambda text: parse(text) if text else None
 
 
-def _flag(name: str) -> Callable[[str], bool]:
-    return lambda text: V.boolean(name, text)
+def _download_path(workspace: Path) -> Callable[[str], Path]:
+    return lambda text: V.download_path(text, workspace=workspace)
+
+
+def _duration(name: str) -> Callable[[str], float]:
+    return lambda text: V.duration(name, text)
+
+
+def _options(name: str, reserved: Mapping[str, str]) -> Callable[[str], Mapping[str, Any]]:
+    return lambda text: C.options(name, text, reserved=reserved)
+
+
+def _resume(text: str) -> tuple[ResumeRef, ...]:
+    return tuple(ResumeRef(build_id, platform) for build_id, platform in C.build_id(text))
 
 
 def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
@@ -143,10 +158,16 @@ def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
     )
     merged = merge_config_file(raw, workspace=workspace)
     p = _Parser(merged, workspace)
-    empty_key = empty_api_key_problem(env)
-    no_refs: tuple[tuple[str, Platform | None], ...] = ()
-    refs = p.get("build-id", C.build_id, no_refs)
-    config = Config(
+    config = _read_inputs(p, merged.config_file, empty_key=empty_api_key_problem(env))
+    config = _check_together(config, p)
+    p.raise_errors()
+    return config
+
+
+def _read_inputs(p: _Parser, config_file: Path | None, *, empty_key: str) -> Config:
+    """Every input through its parser; a bad one leaves a fallback value and an error in ``p``."""
+    workspace = p.workspace
+    return Config(
         api_key=p.get("api-key", lambda t: V.api_key(t, empty_problem=empty_key), ""),
         api_url=p.get("api-url", U.api_url, ""),
         app_url=p.get("app-url", _optional(U.app_url), None),
@@ -157,36 +178,23 @@ def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
         platforms=p.get("platforms", C.platforms, ()),
         permissions=p.get("permissions", C.permissions, None),
         build_options=p.get("build-options", _options("build-options", C.BUILD_RESERVED), {}),
-        resume=tuple(ResumeRef(build_id, platform) for build_id, platform in refs),
-        wait=p.get("wait", _flag("wait"), True),
-        timeout=p.get("timeout", lambda t: V.duration("timeout", t), 0.0),
-        queue_timeout=p.get(
-            "queue-timeout", _optional(lambda t: V.duration("queue-timeout", t)), None
-        ),
+        resume=p.get("build-id", _resume, ()),
+        wait=p.flag("wait", True),
+        timeout=p.get("timeout", _duration("timeout"), 0.0),
+        queue_timeout=p.get("queue-timeout", _optional(_duration("queue-timeout")), None),
         poll_interval=p.get("poll-interval", V.poll_interval, None),
         github_token=p.get("github-token", V.github_token, ""),
-        deploy=p.get("deploy", _flag("deploy"), False),
+        deploy=p.flag("deploy", False),
         deploy_labels=p.get("deploy-labels", C.deploy_labels, ()),
         deploy_options=p.get("deploy-options", _options("deploy-options", C.DEPLOY_RESERVED), {}),
-        download=p.get("download", _flag("download"), False),
-        download_path=p.get(
-            "download-path", lambda t: V.download_path(t, workspace=workspace), workspace
-        ),
-        summary=p.get("summary", _flag("summary"), True),
-        summary_download_links=p.get(
-            "summary-download-links", _flag("summary-download-links"), False
-        ),
-        config_file=merged.config_file,
-        dry_run=p.get("dry-run", _flag("dry-run"), False),
+        download=p.flag("download", False),
+        download_path=p.get("download-path", _download_path(workspace), workspace),
+        summary=p.flag("summary", True),
+        summary_download_links=p.flag("summary-download-links", False),
+        config_file=config_file,
+        dry_run=p.flag("dry-run", False),
         workspace=workspace,
     )
-    config = _check_together(config, p)
-    p.raise_errors()
-    return config
-
-
-def _options(name: str, reserved: Mapping[str, str]) -> Callable[[str], Mapping[str, Any]]:
-    return lambda text: C.options(name, text, reserved=reserved)
 
 
 def _check_together(config: Config, p: _Parser) -> Config:
