@@ -30,6 +30,7 @@ _IGNORABLE = (
     "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
+_ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 _COMMAND_START = re.compile(f"^[\\s{_IGNORABLE}]*:")  # `::name::` after spaces (one `:` will do)
 _LEGACY = re.compile(f"#[{_IGNORABLE}]*#[{_IGNORABLE}]*\\[")  # `##[name]` anywhere in a line
 
@@ -50,6 +51,21 @@ def _writable(text: str) -> str:
     return _SURROGATES.sub("\ufffd", text)
 
 
+def _escaped_forms(secret: str) -> str:
+    """A pattern for ``secret`` as written, and as the summary, a JSON output or a link may
+    show it: any punctuation may follow a backslash, be an HTML entity or be %-encoded."""
+    parts = []
+    for ch in secret:
+        if ch.isalnum() or ord(ch) > 0x7E:  # noqa: PLR2004 - beyond ASCII: only as written
+            parts.append(re.escape(ch))
+            continue
+        code = ord(ch)
+        forms = [re.escape(ch), f"%{code:02X}", f"%{code:02x}", f"&#{code};", f"&#x{code:x};"]
+        forms += [_ENTITY[ch]] if ch in _ENTITY else []
+        parts.append(r"\\?(?:" + "|".join(forms) + ")")
+    return "".join(parts)
+
+
 class ActionIO:
     """Plain console I/O; the base for ``GitHubIO``."""
 
@@ -59,21 +75,26 @@ class ActionIO:
         self.outputs: dict[str, str] = {}
         self.annotations: list[tuple[str, str, str]] = []
         self._secrets: list[str] = []
+        self._pattern: re.Pattern[str] | None = None
 
     def _write(self, line: str) -> None:
         self.stream.write(line + "\n")
         self.stream.flush()
 
     def scrub(self, text: str) -> str:
-        # Longest first: a secret that contains another must not be left half-replaced.
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """``text`` with every secret replaced by ``***``, also where it was escaped on the
+        way (Markdown backslashes, HTML entities, JSON escapes, %-encoding in links)."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub("***", text)
 
     def mask(self, secret: str) -> None:
         for part in secret.splitlines() or [secret]:
             if part.strip() and part not in self._secrets:
                 self._secrets.append(part)
+        # Longest first: a secret that contains another must not be left half-replaced.
+        ordered = sorted(self._secrets, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(_escaped_forms, ordered))) if ordered else None
 
     def info(self, message: str) -> None:
         self._write(defuse(self.scrub(message)))
