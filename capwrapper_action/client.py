@@ -174,7 +174,9 @@ class CapwrapperClient:
             raise error_for_status(
                 response, raw, method=method, path=path, now=self.clock.wall(), secret=self._key
             )
-        return decode_json(raw, method=method, path=path, status=response.status_code)
+        return decode_json(
+            raw, method=method, path=path, status=response.status_code, secret=self._key
+        )
 
     def _headers(self, has_body: bool, idempotency_key: str | None) -> dict[str, str]:
         headers = {

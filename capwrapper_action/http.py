@@ -74,7 +74,9 @@ def describe_body(body: bytes, secret: str = "") -> tuple[str | None, str]:
     except (ValueError, UnicodeDecodeError):
         if _HTML.match(body[:200]):
             return None, "(HTML body from a proxy)"
-        snippet = one_line(body[:_SNIPPET].decode("utf-8", "replace"), _SNIPPET, secret)
+        # Scrub before cutting: a cut inside the key would leave a piece no scrub can find.
+        head = body[: _SNIPPET + 4 * len(secret)].decode("utf-8", "replace")
+        snippet = one_line(head, _SNIPPET, secret)
         return None, f"(non-JSON body: {snippet!r})"
     if not isinstance(data, Mapping):
         return None, "(JSON body without a message)"
@@ -147,16 +149,30 @@ def _safe_port(parts: Any) -> bool:
         return False
 
 
-def decode_json(body: bytes, *, method: str, path: str, status: int) -> Any:
-    """The JSON of a 2xx answer; a ``GarbledResponseError`` (outcome unknown) otherwise."""
+def decode_json(body: bytes, *, method: str, path: str, status: int, secret: str = "") -> Any:
+    """The JSON of a 2xx answer, every string in it without ``secret``; a
+    ``GarbledResponseError`` (outcome unknown) otherwise."""
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        _, words = describe_body(body)
+        _, words = describe_body(body, secret)
         raise GarbledResponseError(
             f"{method} {path} answered {status_text(status)} but the body is not JSON {words}.",
             status_code=status, method=method, path=path, outcome_unknown=True,
         ) from None
+    return scrub_json(data, secret) if secret else data
+
+
+def scrub_json(data: Any, secret: str) -> Any:
+    """``data`` with ``secret`` replaced in every string, keys included. Done as the answer
+    comes in, before any field is cut to a length limit (a cut key is past scrubbing)."""
+    if isinstance(data, str):
+        return data.replace(secret, "***")
+    if isinstance(data, list):
+        return [scrub_json(item, secret) for item in data]
+    if isinstance(data, dict):
+        return {scrub_json(k, secret): scrub_json(v, secret) for k, v in data.items()}
+    return data
 
 
 def error_for_exception(
