@@ -140,7 +140,8 @@ def _unexpected(err: Exception, io: ActionIO) -> ActionError:
         for line in traceback.format_exception(err):
             io.debug(line.rstrip("\n"))
     return ActionError(
-        f"Unexpected {type(err).__name__}: {str(err)[:500]}",
+        # Scrubbed before the cut: a secret cut in two would be past scrubbing.
+        f"Unexpected {type(err).__name__}: {io.scrub(str(err))[:500]}",
         hint=(
             "This is a bug in capwrapper-action. Re-run the job with step debug logging "
             "(secret ACTIONS_STEP_DEBUG=true) for a traceback, and report it."
