@@ -164,15 +164,31 @@ def decode_json(body: bytes, *, method: str, path: str, status: int, secret: str
 
 
 def scrub_json(data: Any, secret: str) -> Any:
-    """``data`` with ``secret`` replaced in every string, keys included. Done as the answer
-    comes in, before any field is cut to a length limit (a cut key is past scrubbing)."""
+    """``data`` (fresh from ``json.loads``, changed in place) with ``secret`` replaced in every
+    string, keys included. Done as the answer comes in, before any field is cut to a length
+    limit (a cut key is past scrubbing). No recursion: any depth ``json`` accepts will do."""
     if isinstance(data, str):
         return data.replace(secret, "***")
-    if isinstance(data, list):
-        return [scrub_json(item, secret) for item in data]
-    if isinstance(data, dict):
-        return {scrub_json(k, secret): scrub_json(v, secret) for k, v in data.items()}
+    pending: list[Any] = [data]
+    while pending:
+        node = pending.pop()
+        entries: list[tuple[Any, Any]]
+        if isinstance(node, list):
+            entries = list(enumerate(node))
+        elif isinstance(node, dict):
+            entries = list(node.items())
+            node.clear()
+        else:
+            continue
+        for name, value in entries:
+            if isinstance(value, (list, dict)):
+                pending.append(value)
+            node[_scrubbed(name, secret)] = _scrubbed(value, secret)
     return data
+
+
+def _scrubbed(value: Any, secret: str) -> Any:
+    return value.replace(secret, "***") if isinstance(value, str) else value
 
 
 def error_for_exception(
