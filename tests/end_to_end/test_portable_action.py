@@ -31,6 +31,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / ".cache" / "portable-action"
 # What the install step needs from the action's checkout (the whole repository on a runner).
 CHECKOUT = ("pyproject.toml", "requirements.txt", "README.md", "portable", "capwrapper_action")
+KEEP_CACHED = 2  # installs kept in the cache: every change to the package makes a new one
 KEY = "sk_live_PORTABLESECRET"
 TOKEN = "ghs_runner-test-token"
 # Of this machine's environment only what pip needs to reach its index (proxies, certificates).
@@ -108,7 +109,16 @@ def install(action_yml: Path, work: Path) -> StepResult:
         building.rename(target)  # the venv runs from any path with `python -m`
     except OSError:  # another test session finished first
         shutil.rmtree(building, ignore_errors=True)
+    prune(keep=KEEP_CACHED)
     return StepResult(**json.loads(marker.read_text(encoding="utf-8")))
+
+
+def prune(keep: int) -> None:
+    """Remove all but the `keep` newest finished installs (each key is a whole venv)."""
+    finished = [p for p in CACHE_DIR.iterdir() if (p / "install-step.json").is_file()]
+    finished.sort(key=lambda p: (p / "install-step.json").stat().st_mtime, reverse=True)
+    for old in finished[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
