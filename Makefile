@@ -61,7 +61,7 @@ ifneq ($(wildcard .github/dependabot.yml),)
 endif
 ifneq ($(strip $(WORKFLOW_FILES)),)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
-	$(BIN)/zizmor --offline --no-progress $(WORKFLOW_FILES)
+	$(BIN)/zizmor --offline --no-progress $(WORKFLOW_FILES) $(ACTION_FILES)
 endif
 ifneq ($(wildcard Dockerfile),)
 	$(BIN)/hadolint Dockerfile
