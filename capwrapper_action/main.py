@@ -99,6 +99,7 @@ def _run_phases(
 
         describe_requests(config, io)
         result.status = R.DRY_RUN
+        result.version = None if config.version == "auto" else config.version
         return
     from capwrapper_action.client import CapwrapperClient
     from capwrapper_action.pipeline import Deps, execute

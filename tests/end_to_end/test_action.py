@@ -149,6 +149,7 @@ def test_dry_run_sends_nothing(
     code, log, out = run_action(action_image, runner_env, inputs(sim, dry_run="true"))
     assert code == 0, log
     assert out["status"] == "dry_run"
+    assert out["version"] == "1.4.0"
     assert "POST " in log
     assert "Bearer ***" in log
     assert sim.request_count() == 0
