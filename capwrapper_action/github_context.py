@@ -1,18 +1,6 @@
-"""Which commit the run builds, the pull request that produced it, and that pull request's labels.
-
-``read_event`` reads the event the workflow was triggered by (no network):
-
-- ``push``: the pushed head (``after``; ``GITHUB_SHA`` when absent or a branch deletion).
-- ``pull_request`` / ``pull_request_target`` closed with ``merged: true``: the merge commit
-  (``pull_request.merge_commit_sha``), the pull request number and the labels of the payload.
-- any other pull request event (opened, synchronize, labeled, closed unmerged, …): the pull
-  request's head commit (``pull_request.head.sha``). ``GITHUB_SHA`` is not used there on
-  purpose: for ``pull_request`` it is a throw-away test merge commit, for
-  ``pull_request_target`` the tip of the base branch — neither is the code of the pull request
-  a preview build is made for.
-- ``workflow_run``: the head commit of the run that triggered this one.
-- ``workflow_dispatch``, ``release``, ``schedule`` and the rest: ``GITHUB_SHA``, the commit of
-  the ref (for ``release``, ``target_commitish`` is often a branch name, not a commit).
+"""The GitHub context of the run: ``github_event`` reads the triggering event (``read_event``,
+``GitHubContext`` and the ``SOURCE_*`` names are re-exported here); this module adds the pull
+request and labels as the GitHub API has them now.
 
 ``enrich`` asks the GitHub REST API (PyGithub, imported only then) for the live labels: a re-run
 replays the old payload, and labels change after the event. For a commit without a pull request
@@ -23,177 +11,39 @@ falls back to the payload with a warning that says why; the token never appears 
 from __future__ import annotations
 
 import itertools
-import json
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from capwrapper_action.github_event import (
+    SOURCE_API,
+    SOURCE_PAYLOAD,
+    GitHubContext,
+    label_names,
+    read_event,
+)
 
 if TYPE_CHECKING:
     from github import Github
     from github.PullRequest import PullRequest
     from github.Repository import Repository
 
-PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
-SOURCE_API = "api"
-SOURCE_PAYLOAD = "event payload"
-MAX_EVENT_BYTES = 32 * 1024 * 1024
-MAX_LABELS = 100
-MAX_LABEL_LENGTH = 100
+__all__ = [
+    "SOURCE_API",
+    "SOURCE_PAYLOAD",
+    "GitHubContext",
+    "GithubFactory",
+    "enrich",
+    "make_github",
+    "read_event",
+]
+
 MAX_PULLS_SCANNED = 30
-_SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 
 GithubFactory = Callable[[str, str], "Github"]
 """``(api_url, token) -> Github``; ``make_github`` is the default."""
 
 
-@dataclass(frozen=True)
-class GitHubContext:
-    event_name: str
-    repository: str  # owner/name, "" when unknown
-    server_url: str  # https://github.com or the GHES host
-    api_url: str  # https://api.github.com or https://HOST/api/v3
-    commit_sha: str | None
-    pull_request: int | None
-    labels: tuple[str, ...]
-    labels_source: str  # SOURCE_API, SOURCE_PAYLOAD, or "" when no labels were read
-    from_fork: bool
-    warnings: tuple[str, ...]
-
-    @property
-    def repository_url(self) -> str | None:
-        return f"{self.server_url}/{self.repository}" if self.repository else None
-
-    @property
-    def commit_url(self) -> str | None:
-        base = self.repository_url
-        return f"{base}/commit/{self.commit_sha}" if base and self.commit_sha else None
-
-    @property
-    def pull_request_url(self) -> str | None:
-        base = self.repository_url
-        return f"{base}/pull/{self.pull_request}" if base and self.pull_request else None
-
-
-# -- the event (no network) ----------------------------------------------------------------
-def read_event(env: Mapping[str, str]) -> GitHubContext:
-    """The context of the triggering event, from ``GITHUB_*`` and the event payload file."""
-    event = env.get("GITHUB_EVENT_NAME", "").strip()
-    warnings: list[str] = []
-    payload = _load_payload(env, event, warnings)
-    ctx = GitHubContext(
-        event_name=event,
-        repository=env.get("GITHUB_REPOSITORY", "").strip(),
-        server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").strip().rstrip("/"),
-        api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").strip().rstrip("/"),
-        commit_sha=_sha(env.get("GITHUB_SHA")),
-        pull_request=None, labels=(), labels_source="", from_fork=False, warnings=(),
-    )
-    if event in PULL_REQUEST_EVENTS:
-        ctx = _from_pull_request(ctx, payload)
-    elif event == "push":
-        ctx = replace(ctx, commit_sha=_sha(payload.get("after")) or ctx.commit_sha)
-    elif event == "workflow_run":
-        ctx = _from_workflow_run(ctx, payload)
-    if ctx.commit_sha is None and (event or payload):
-        warnings.append(
-            "Could not tell which commit triggered the run: the event names none and "
-            "GITHUB_SHA is empty. The commit is left out of the outputs and the summary."
-        )
-    return replace(ctx, warnings=tuple(warnings))
-
-
-def _load_payload(env: Mapping[str, str], event: str, warnings: list[str]) -> Mapping[str, Any]:
-    path = env.get("GITHUB_EVENT_PATH", "").strip()
-    if not path:
-        if event:
-            warnings.append(_payload_warning(f"GITHUB_EVENT_PATH is not set for the {event} event"))
-        return {}
-    try:
-        file = Path(path)
-        if file.stat().st_size > MAX_EVENT_BYTES:
-            raise ValueError("the file is larger than 32 MiB")
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        what = "cannot be read" if isinstance(exc, OSError) else "is not valid JSON"
-        warnings.append(_payload_warning(f"the event file {path} {what} ({type(exc).__name__})"))
-        return {}
-    if not isinstance(data, dict):
-        warnings.append(_payload_warning(f"the event file {path} does not hold a JSON object"))
-        return {}
-    return data
-
-
-def _payload_warning(problem: str) -> str:
-    return f"{problem}; using GITHUB_SHA as the commit, without pull request details."
-
-
-def _from_pull_request(ctx: GitHubContext, payload: Mapping[str, Any]) -> GitHubContext:
-    pr = _mapping(payload.get("pull_request"))
-    number = _number(pr.get("number")) or _number(payload.get("number"))
-    merged = payload.get("action") == "closed" and pr.get("merged") is True
-    head = _mapping(pr.get("head")).get("sha")
-    commit = _sha(pr.get("merge_commit_sha") if merged else head)
-    return replace(
-        ctx,
-        commit_sha=commit or ctx.commit_sha,
-        pull_request=number,
-        labels=_label_names(pr.get("labels")),
-        labels_source=SOURCE_PAYLOAD if number else "",
-        from_fork=_is_fork(pr, ctx.repository),
-    )
-
-
-def _from_workflow_run(ctx: GitHubContext, payload: Mapping[str, Any]) -> GitHubContext:
-    run = _mapping(payload.get("workflow_run"))
-    pulls = run.get("pull_requests")
-    first = _mapping(pulls[0]) if isinstance(pulls, list) and pulls else {}
-    return replace(
-        ctx,
-        commit_sha=_sha(run.get("head_sha")) or ctx.commit_sha,
-        pull_request=_number(first.get("number")),
-    )
-
-
-def _is_fork(pr: Mapping[str, Any], repository: str) -> bool:
-    head = pr.get("head")
-    if not isinstance(head, Mapping):
-        return False
-    head_repo = head.get("repo")
-    if not isinstance(head_repo, Mapping):
-        return True  # the head repository is gone: only a deleted fork does that
-    head_name = head_repo.get("full_name")
-    base_name = _mapping(_mapping(pr.get("base")).get("repo")).get("full_name") or repository
-    if isinstance(head_name, str) and isinstance(base_name, str) and base_name:
-        return head_name.lower() != base_name.lower()
-    return head_repo.get("fork") is True
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _sha(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    sha = value.strip().lower()
-    return sha if _SHA.match(sha) and sha.strip("0") else None
-
-
-def _number(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _label_names(value: object) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        return ()
-    names = (_mapping(item).get("name") if not isinstance(item, str) else item for item in value)
-    clean = (n.strip()[:MAX_LABEL_LENGTH] for n in names if isinstance(n, str) and n.strip())
-    return tuple(dict.fromkeys(itertools.islice(clean, MAX_LABELS)))
-
-
-# -- the live labels (GitHub REST API) -------------------------------------------------------
 def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2) -> Github:
     """A PyGithub client for ``api_url`` with short timeouts, few retries and no throttling."""
     import github
@@ -247,7 +97,7 @@ def enrich(
 
 
 def _pull_labels(pull: PullRequest) -> tuple[str, ...]:
-    return _label_names([label.name for label in pull.labels])
+    return label_names([label.name for label in pull.labels])
 
 
 def _pull_of_commit(repo: Repository, sha: str) -> tuple[int | None, tuple[str, ...]]:
