@@ -13,14 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from capwrapper_action.download import (
-    MAX_ATTEMPTS,
-    download_artifacts,
-    extension_for,
-    redact_url,
-    slug,
-)
+from capwrapper_action.download import download_artifacts, slug
 from capwrapper_action.errors import CancelledError, DownloadError
+from capwrapper_action.fetching import MAX_ATTEMPTS, extension_for, redact_url
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.models import Build, Platform
 from capwrapper_action.result import PlatformState
