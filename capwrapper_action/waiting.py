@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from capwrapper_action.errors import (
@@ -22,19 +20,12 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.models import (
-    BUILDING,
-    FAILED,
-    FINAL_STATUSES,
-    KNOWN_STATUSES,
-    QUEUED,
-    Build,
-    Platform,
-)
+from capwrapper_action.models import FAILED, QUEUED, Build, Platform
 from capwrapper_action.polling import PollStrategy
 from capwrapper_action.result import CANCELLED, SUCCESS, TIMED_OUT, PlatformState
 from capwrapper_action.result import FAILED as RUN_FAILED
-from capwrapper_action.timeutil import Clock, parse_timestamp
+from capwrapper_action.timeutil import Clock
+from capwrapper_action.tracking import Track
 
 SURVIVABLE_ERRORS: tuple[type[ApiError], ...] = (*TRANSIENT_ERRORS, UnexpectedResponseError)
 MAX_FAILURES = 10  # failed status checks in a row (each already retried by the client)
@@ -43,7 +34,6 @@ FAILURE_BACKOFF = 5.0  # first wait after a failed check, doubled each time, at 
 FAILURE_BACKOFF_MAX = 60.0
 HEARTBEAT_SECONDS = 60.0
 BATCH_SECONDS = 1.0  # checks due this close together are made together
-MAX_AGE = 24 * 3600.0  # a build "older" than this has a wrong timestamp
 ERROR_TEXT_MAX = 300
 
 
@@ -51,26 +41,6 @@ class BuildReader(Protocol):
     """What the waiter needs from the API client."""
 
     def get_build(self, build_id: str) -> Build: ...
-
-
-@dataclass
-class _Track:
-    platform: Platform
-    state: PlatformState
-    build_id: str
-    strategy: PollStrategy
-    age0: float  # the build's age when the wait began
-    status: str
-    since: float  # clock time the current status was first seen
-    next_at: float
-    last_queued: datetime | None = None
-    failures: int = 0
-    failing_since: float | None = None
-    unknown: set[str] = field(default_factory=set)
-
-    @property
-    def done(self) -> bool:
-        return self.status in FINAL_STATUSES
 
 
 def wait_for_builds(
@@ -116,26 +86,12 @@ class _Waiter:
         self.queue_deadline = None if queue_timeout is None else self.start + queue_timeout
         self.last_line = self.start
 
-    def track(self, platform: Platform, state: PlatformState, strategy: PollStrategy) -> _Track:
-        build = state.build
-        if build is None:
-            raise ValueError(f"no {platform} build to wait for")
-        track = _Track(
-            platform,
-            state,
-            build.id,
-            strategy,
-            _age(build, self.clock.wall()),
-            build.status,
-            self.start,
-            self.start,
-        )
-        if build.status == QUEUED:
-            track.last_queued = self.clock.wall()
+    def track(self, platform: Platform, state: PlatformState, strategy: PollStrategy) -> Track:
+        track = Track.begin(platform, state, strategy, now=self.start, clock=self.clock)
         self._schedule(track, self.start, None)
         return track
 
-    def run(self, tracks: list[_Track]) -> str:
+    def run(self, tracks: list[Track]) -> str:
         self._opening(tracks)
         while True:
             pending = [t for t in tracks if not t.done]
@@ -161,7 +117,7 @@ class _Waiter:
             if not changed:
                 self._heartbeat(tracks)
 
-    def _check(self, track: _Track) -> bool:
+    def _check(self, track: Track) -> bool:
         """One status check; True when the status changed."""
         try:
             build = self.client.get_build(track.build_id)
@@ -173,18 +129,10 @@ class _Waiter:
         self._schedule(track, self.clock.now(), None)
         return changed
 
-    def _observe(self, track: _Track, build: Build) -> bool:
-        state, status, now = track.state, build.status, self.clock.now()
-        state.build = build
-        if status not in KNOWN_STATUSES and status not in track.unknown:
-            track.unknown.add(status)
+    def _observe(self, track: Track, build: Build) -> bool:
+        status, now = build.status, self.clock.now()
+        if track.record(build, self.clock):
             self._say(f"{track.platform}: unknown status '{status}', treated as still running")
-        if status == QUEUED:
-            track.last_queued = self.clock.wall()
-        elif status == BUILDING and state.started_at is None:
-            state.started_at = _reported_start(build) or self.clock.wall()
-        elif status in FINAL_STATUSES and state.started_at is None:
-            state.started_at = _reported_start(build) or track.last_queued
         if status == track.status:
             return False
         line = f"{track.platform}: {track.status} → {status} ({_elapsed(now - self.start)})"
@@ -194,7 +142,7 @@ class _Waiter:
         self._say(line)
         return True
 
-    def _failed(self, track: _Track, err: ApiError) -> None:
+    def _failed(self, track: Track, err: ApiError) -> None:
         now = self.clock.now()
         track.failures += 1
         if track.failing_since is None:
@@ -214,7 +162,7 @@ class _Waiter:
         )
 
     def _schedule(
-        self, track: _Track, now: float, retry_after: float | None, *, at_least: float = 0.0
+        self, track: Track, now: float, retry_after: float | None, *, at_least: float = 0.0
     ) -> float:
         age = track.age0 + (now - self.start)
         delay = max(track.strategy.delay(age, retry_after=retry_after), at_least)
@@ -223,18 +171,18 @@ class _Waiter:
             track.next_at = max(now, min(track.next_at, self.queue_deadline))
         return delay
 
-    def _stuck_in_queue(self, pending: list[_Track]) -> list[_Track]:
+    def _stuck_in_queue(self, pending: list[Track]) -> list[Track]:
         if self.queue_deadline is None or self.clock.now() < self.queue_deadline:
             return []
         return [t for t in pending if t.status == QUEUED]
 
-    def _queue_timed_out(self, tracks: list[_Track], stuck: list[_Track]) -> str:
+    def _queue_timed_out(self, tracks: list[Track], stuck: list[Track]) -> str:
         names = ", ".join(t.platform for t in stuck)
         waited = _elapsed(self.clock.now() - self.start)
         self._say(f"{names}: still queued after {waited} (queue-timeout)")
         return self.stop(tracks, TIMED_OUT)
 
-    def stop(self, tracks: list[_Track], outcome: str) -> str:
+    def stop(self, tracks: list[Track], outcome: str) -> str:
         """Log why the wait ends early; the builds keep running on Capwrapper."""
         how = "timed out" if outcome == TIMED_OUT else "cancelled"
         statuses = ", ".join(f"{t.platform} {t.status}" for t in tracks)
@@ -244,14 +192,14 @@ class _Waiter:
         )
         return outcome
 
-    def _finished(self, tracks: list[_Track]) -> str:
+    def _finished(self, tracks: list[Track]) -> str:
         statuses = ", ".join(f"{t.platform} {t.status}" for t in tracks)
         self._say(
             f"all builds finished after {_elapsed(self.clock.now() - self.start)}: {statuses}"
         )
         return RUN_FAILED if any(t.status == FAILED for t in tracks) else SUCCESS
 
-    def _heartbeat(self, tracks: list[_Track]) -> None:
+    def _heartbeat(self, tracks: list[Track]) -> None:
         now = self.clock.now()
         if now - self.last_line < HEARTBEAT_SECONDS:
             return
@@ -263,7 +211,7 @@ class _Waiter:
         ]
         self._say("still waiting: " + ", ".join(parts))
 
-    def _opening(self, tracks: list[_Track]) -> None:
+    def _opening(self, tracks: list[Track]) -> None:
         builds = ", ".join(f"{t.platform} {t.build_id} ({t.status})" for t in tracks)
         self._say(f"waiting up to {_elapsed(self.deadline - self.start)} for {builds}")
         plans = {t.platform: t.strategy.describe() for t in tracks}
@@ -276,19 +224,6 @@ class _Waiter:
     def _say(self, line: str) -> None:
         self.log.info(line)
         self.last_line = self.clock.now()
-
-
-def _age(build: Build, wall: datetime) -> float:
-    """Seconds since the build was created, by the runner's clock; 0 when unknown."""
-    if build.created_at is None:
-        return 0.0
-    age = (wall - build.created_at).total_seconds()
-    return max(0.0, min(age, MAX_AGE))
-
-
-def _reported_start(build: Build) -> datetime | None:
-    """A start time the server reported itself (not in the documented API, but cheap to use)."""
-    return parse_timestamp(build.raw.get("startedAt"))
 
 
 def _elapsed(seconds: float) -> str:
