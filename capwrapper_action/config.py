@@ -3,7 +3,6 @@ once, before anything is sent. ``parse_config`` reports every bad input at once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +26,6 @@ from capwrapper_action.models import Platform
 
 T = TypeVar("T")
 MAX_TEXT = 4096  # longest value of an ordinary input
-MAX_EVENT_BYTES = 25 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,23 +253,7 @@ def from_fork(env: Mapping[str, str]) -> bool:
     event = env.get("GITHUB_EVENT_NAME", "")
     if not event.startswith("pull_request") or event == "pull_request_target":
         return False
-    try:
-        path = Path(env.get("GITHUB_EVENT_PATH", ""))
-        if not path.is_file() or path.stat().st_size > MAX_EVENT_BYTES:
-            return False
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    pull = payload.get("pull_request") if isinstance(payload, dict) else None
-    head = pull.get("head") if isinstance(pull, dict) else None
-    if not isinstance(head, dict):
-        return False
-    repo = head.get("repo")
-    if repo is None:
-        return True  # the fork was deleted
-    if not isinstance(repo, dict):
-        return False
-    full_name, this = repo.get("full_name"), env.get("GITHUB_REPOSITORY", "")
-    if isinstance(full_name, str) and this:
-        return full_name.lower() != this.lower()
-    return repo.get("fork") is True
+    from capwrapper_action.github_event import is_fork, load_payload
+
+    pull = load_payload(env, event, warnings=[]).get("pull_request")
+    return isinstance(pull, Mapping) and is_fork(pull, env.get("GITHUB_REPOSITORY", ""))

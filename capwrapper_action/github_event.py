@@ -68,7 +68,7 @@ def read_event(env: Mapping[str, str]) -> GitHubContext:
     """The context of the triggering event, from ``GITHUB_*`` and the event payload file."""
     event = env.get("GITHUB_EVENT_NAME", "").strip()
     warnings: list[str] = []
-    payload = _load_payload(env, event, warnings)
+    payload = load_payload(env, event, warnings)
     ctx = GitHubContext(
         event_name=event,
         repository=env.get("GITHUB_REPOSITORY", "").strip(),
@@ -91,7 +91,7 @@ def read_event(env: Mapping[str, str]) -> GitHubContext:
     return replace(ctx, warnings=tuple(warnings))
 
 
-def _load_payload(env: Mapping[str, str], event: str, warnings: list[str]) -> Mapping[str, Any]:
+def load_payload(env: Mapping[str, str], event: str, warnings: list[str]) -> Mapping[str, Any]:
     path = env.get("GITHUB_EVENT_PATH", "").strip()
     if not path:
         if event:
@@ -128,7 +128,7 @@ def _from_pull_request(ctx: GitHubContext, payload: Mapping[str, Any]) -> GitHub
         pull_request=number,
         labels=label_names(pr.get("labels")),
         labels_source=SOURCE_PAYLOAD if number else "",
-        from_fork=_is_fork(pr, ctx.repository),
+        from_fork=is_fork(pr, ctx.repository),
     )
 
 
@@ -143,7 +143,7 @@ def _from_workflow_run(ctx: GitHubContext, payload: Mapping[str, Any]) -> GitHub
     )
 
 
-def _is_fork(pr: Mapping[str, Any], repository: str) -> bool:
+def is_fork(pr: Mapping[str, Any], repository: str) -> bool:
     head = pr.get("head")
     if not isinstance(head, Mapping):
         return False
