@@ -11,7 +11,6 @@ from typing import Any
 
 from capwrapper_action.inputs import show
 from capwrapper_action.models import PLATFORMS, Platform
-from capwrapper_action.strict_yaml import YamlProblem, json_safe, load_yaml
 from capwrapper_action.validators import invalid
 
 MAX_MAPPING_BYTES = 64 * 1024
@@ -32,6 +31,8 @@ def _items(name: str, value: str) -> list[str]:
     text = value.strip()
     if not (text.startswith("[") or text == "-" or text.startswith(("- ", "-\n", "-\t"))):
         return [item for item in re.split(r"[,\s]+", text) if item]
+    from capwrapper_action.strict_yaml import YamlProblem, load_yaml
+
     try:
         data = load_yaml(value)
     except YamlProblem as exc:
@@ -114,6 +115,8 @@ def options(name: str, value: str, *, reserved: Mapping[str, str]) -> Mapping[st
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > MAX_MAPPING_BYTES:
         raise invalid(name, f"is {size:,} bytes long; the limit is {MAX_MAPPING_BYTES:,}")
+    from capwrapper_action.strict_yaml import YamlProblem, json_safe, load_yaml
+
     try:
         data = json_safe(load_yaml(value))
     except YamlProblem as exc:

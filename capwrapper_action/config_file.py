@@ -4,7 +4,6 @@ laid under the workflow's inputs: an input left at its action.yml default takes 
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -22,7 +21,6 @@ from capwrapper_action.inputs import (
     show,
     workspace_path,
 )
-from capwrapper_action.strict_yaml import YamlProblem, json_safe, load_yaml
 
 DEFAULT_CONFIG_FILE = ".github/capwrapper.yml"
 MAX_CONFIG_FILE_BYTES = 256 * 1024
@@ -91,6 +89,8 @@ def _is_file(path: Path) -> bool:
 
 
 def _read_mapping(path: Path, shown: str) -> dict[str, object]:
+    from capwrapper_action.strict_yaml import YamlProblem, load_yaml
+
     example = "app-name: Example Shop"
     try:
         if path.stat().st_size > MAX_CONFIG_FILE_BYTES:
@@ -124,6 +124,8 @@ def _check_key(key: object, shown: str, example: str) -> None:
     if key in _NOT_IN_FILE:
         raise input_error("config-file", f"{shown} sets '{key}': {_NOT_IN_FILE[str(key)]}", example)
     if key not in INPUT_DEFAULTS:
+        import difflib
+
         close = difflib.get_close_matches(str(key).replace("_", "-").lower(), INPUT_NAMES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise input_error(
@@ -153,6 +155,8 @@ def _as_text(key: str, value: object, shown: str) -> str:
             )
         return "\n".join(str(x) for x in words)
     if isinstance(value, dict) and key in MAPPING_INPUTS:
+        from capwrapper_action.strict_yaml import YamlProblem, json_safe
+
         try:
             return json.dumps(json_safe(value), ensure_ascii=False, allow_nan=False)
         except YamlProblem as exc:

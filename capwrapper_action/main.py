@@ -9,7 +9,6 @@ import contextlib
 import os
 import threading
 import traceback
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TextIO
 
@@ -125,6 +124,8 @@ def _run_key(env: Mapping[str, str]) -> str:
     run_id = env.get("GITHUB_RUN_ID")
     if run_id:
         return f"{env.get('GITHUB_REPOSITORY', '')}:{run_id}"
+    import uuid
+
     return f"local:{uuid.uuid4().hex}"
 
 
