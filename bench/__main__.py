@@ -3,10 +3,12 @@
     python -m bench                       # everything, full size (about 8 minutes on 2 cores)
     python -m bench --only startup e2e    # some; the others are kept from the last full-size run
     python -m bench --quick               # everything on small sizes, into bench/out/quick/
+    python -m bench --render              # run nothing: rebuild the page from stored results
 
-Sizes can be set one by one (``--startup-runs 50``, ``--scale-jobs 20``…); a full-size run
-stores each section's data in ``bench/out/results.json`` so that the page can be rebuilt from
-parts.
+Sizes can be set one by one (``--startup-runs 50``, ``--scale-jobs 20``…). Each section's data
+is stored beside the page (``bench/out/results.json`` for docs/), so that a later ``--only``
+run replaces those sections and keeps the others; each section names the command that
+produced it.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, into bench/out/quick/")
     parser.add_argument("--out", type=Path, help="folder for the page and chart (default: docs/)")
+    parser.add_argument(
+        "--render", action="store_true", help="run nothing: rebuild the page from stored results"
+    )
     parser.add_argument("--startup-runs", type=int)
     parser.add_argument("--polling-points", type=int)
     parser.add_argument("--e2e-build-seconds", type=float)
@@ -150,7 +155,7 @@ def write(sections: dict[str, report.Section], out: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    names = args.only or list(SECTIONS)
+    names = [] if args.render else args.only or list(SECTIONS)
     out = args.out or (QUICK_DIR if args.quick else DOCS)
     store = STORE if out == DOCS else out / "results.json"
     fresh = run_sections(names, sizes(args))

@@ -158,6 +158,13 @@ def markdown(data: dict[str, Any]) -> str:
         parts = ", ".join(f"{k} x {v}" for k, v in sorted(s["by_endpoint"].items()))
         lines.append(f"\n{s['jobs']} jobs, answered requests by endpoint: {parts}.")
         if s["failed"]:
+            if s["failed_on_429"] == len(s["failed"]):
+                lines.append(
+                    f" **{len(s['failed'])} of {s['jobs']} runs failed, every one on a 429** "
+                    "that the client stopped retrying."
+                )
+            if s["by_endpoint"].get("POST create_build", 0) == s["succeeded"]:
+                lines.append(" The failed runs made no build (one create answered per success).")
             walls = sorted(f["wall"] for f in s["failed"])
             lines.append(
                 f" The failed runs ended after {walls[0]:.0f}-{walls[-1]:.0f} s "

@@ -163,6 +163,9 @@ def test_cli_merges_a_subset_into_stored_results(
     text = (tmp_path / cli.PAGE).read_text(encoding="utf-8")
     assert "## 2. Waiting efficiency" in text
     assert "Build finishes" in text
+    (tmp_path / cli.PAGE).unlink()
+    assert cli.main(["--render", "--out", str(tmp_path)]) == 0  # runs nothing, rewrites the page
+    assert "## 2. Waiting efficiency" in (tmp_path / cli.PAGE).read_text(encoding="utf-8")
 
 
 def test_every_section_renders() -> None:
