@@ -34,7 +34,7 @@ from capwrapper_action.http import (
 )
 from capwrapper_action.models import Build, Deploy
 from capwrapper_action.pages import parse_page
-from capwrapper_action.retry import Delay, RetryBudget, RetryPolicy, plan_delay
+from capwrapper_action.retry import Delay, RetryBudget, RetryPolicy
 from capwrapper_action.timeutil import Clock
 
 T = TypeVar("T")
@@ -94,20 +94,24 @@ class CapwrapperClient:
         build_id = str(body.get("buildId", ""))
         return _shaped(lambda: Deploy.from_api(_unwrap(data), build_id), "POST", "/deploys")
 
-    def get_build(self, build_id: str) -> Build:
-        """GET /builds/<id>, retried on transient failures."""
+    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
+        """GET /builds/<id>, retried on transient failures; no retry wait ends past
+        ``deadline`` (on ``clock.now()``)."""
         path = "/builds/" + quote(build_id, safe="")
-        data = self._read(path)
+        data = self._read(path, deadline=deadline)
         return _shaped(lambda: Build.from_api(_unwrap(data)), "GET", path)
 
-    def list_builds(self, *, limit: int = 100, max_items: int = 300) -> list[Build]:
+    def list_builds(
+        self, *, limit: int = 100, max_items: int = 300, deadline: float | None = None
+    ) -> list[Build]:
         """GET /builds (newest first), following cursors up to ``max_items`` builds. Entries
-        that are not build objects are skipped."""
+        that are not build objects are skipped. No retry wait ends past ``deadline``."""
         builds: list[Build] = []
         params: dict[str, str] = {"limit": str(max(1, min(limit, max_items)))}
         seen: set[tuple[tuple[str, str], ...]] = set()
         while len(builds) < max_items:
-            page = parse_page(self._read("/builds", params), self.base_url, self.log)
+            data = self._read("/builds", params, deadline=deadline)
+            page = parse_page(data, self.base_url, self.log)
             builds.extend(page.builds)
             if page.next_params is None or not page.builds:
                 break
@@ -125,26 +129,41 @@ class CapwrapperClient:
         if self.clock.sleep(delay.seconds, self.cancel) or self.cancel.is_set():
             raise CancelledError(f"Cancelled while waiting to retry {what}.")
 
-    def delay_for(self, error: ApiError, retry_number: int) -> Delay:
-        """The wait before retrying after ``error`` (its Retry-After, or backoff)."""
-        return plan_delay(retry_number, error.retry_after, self.retry, self.rng)
+    def budget(self, deadline: float | None = None) -> RetryBudget:
+        """A fresh retry budget for one call, starting now."""
+        return RetryBudget(self.retry, self.clock.now(), deadline)
+
+    def retry_delay(self, budget: RetryBudget, error: ApiError) -> Delay | None:
+        """The wait before retrying after ``error`` (its Retry-After, or backoff), or None
+        when ``budget`` has run out; a 429 draws on the rate-limit allowance."""
+        throttled = isinstance(error, RateLimitedError)
+        return budget.next_delay(
+            self.clock.now(), error.retry_after, self.rng, throttled=throttled
+        )
+
+    def gave_up(self, budget: RetryBudget, error: ApiError) -> None:
+        """Say in ``error`` how hard the call tried, when it tried more than once."""
+        if budget.attempts > 1:
+            error.message += f" (gave up after {budget.spent(self.clock.now())})"
 
     # -- plumbing --------------------------------------------------------------------------------
-    def _read(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        budget = RetryBudget(self.retry, self.clock.now())
+    def _read(
+        self, path: str, params: Mapping[str, str] | None = None, *,
+        deadline: float | None = None,
+    ) -> Any:
+        budget = self.budget(deadline)
         while True:
             try:
                 return self._send("GET", path, params=params)
             except RETRIED_ERRORS as exc:
-                delay = budget.next_delay(self.clock.now(), exc.retry_after, self.rng)
+                delay = self.retry_delay(budget, exc)
                 if delay is None:
-                    if budget.attempts > 1:
-                        exc.message += f" (gave up after {budget.spent(self.clock.now())})"
+                    self.gave_up(budget, exc)
                     raise
                 why = exc.message.removeprefix(f"GET {path} ")
                 self.log.info(
-                    f"Retrying GET {path} in {delay.describe()}, attempt {budget.attempts} "
-                    f"of {self.retry.max_attempts}; it {why}"
+                    f"Retrying GET {path} in {delay.describe()}, "
+                    f"{budget.progress(self.clock.now())}; it {why}"
                 )
                 self.pause(delay, f"GET {path}")
 

@@ -18,6 +18,7 @@ from capwrapper_action.client import CapwrapperClient
 from capwrapper_action.errors import ApiError, BadRequestError, NetworkError, RateLimitedError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.models import Build, Deploy
+from capwrapper_action.retry import RetryBudget
 
 CLOCK_SKEW = timedelta(minutes=5)  # the server's clock may be behind ours
 LOOKUP_ITEMS = 100  # newest builds searched for one this run may have made
@@ -38,20 +39,17 @@ def create_or_adopt(
 ) -> tuple[Build, bool]:
     """Create the build ``body`` describes, or adopt the one an earlier attempt of this run
     made. Returns ``(build, adopted)``. ``attempts`` bounds the creates whose outcome was
-    unknown; a create surely not carried out (429, connection refused) is retried as often as
-    the client's retry policy allows, after the wait it asks for."""
+    unknown; a create surely not carried out (429, connection refused) is sent again after
+    the wait it asks for, as long as the client's retry budget allows."""
     what = _describe(body)
+    budget = client.budget()
     lost = 0  # creates whose outcome was unknown (and no build was found for them)
-    refused = 0  # creates surely not carried out
     while True:
         try:
             return client.create_build(body, idempotency_key=idempotency_key), False
         except ApiError as exc:
             if _surely_not_acted(exc):
-                refused += 1
-                if refused >= client.retry.max_attempts:
-                    raise
-                _wait_to_retry(client, exc, refused, f"creating the {what}", log)
+                _wait_to_retry(client, budget, exc, f"creating the {what}", log)
                 continue
             if not (exc.outcome_unknown or (lost and isinstance(exc, BadRequestError))):
                 raise
@@ -67,7 +65,7 @@ def create_or_adopt(
                 exc.message += f" ({lost} tries; GET /builds shows no {what})"
                 raise
             log.info(f"GET /builds shows no {what} from the lost attempt; creating it again.")
-            _wait_to_retry(client, exc, lost, f"creating the {what}", log)
+            _wait_to_retry(client, budget, exc, f"creating the {what}", log)
 
 
 def _find_made(
@@ -109,14 +107,14 @@ def _field(body: Mapping[str, Any], name: str) -> str | None:
 
 def deploy_once(
     client: CapwrapperClient, build_id: str, options: Mapping[str, Any], *,
-    idempotency_key: str, log: ActionIO, attempts: int | None = None,
+    idempotency_key: str, log: ActionIO,
 ) -> Deploy:
-    """Deploy ``build_id`` at most once: retried (up to ``attempts`` sends, by default the
-    client's retry policy) only when the server surely did not act; after an unknown outcome
-    it stops with an error saying to check the dashboard."""
+    """Deploy ``build_id`` at most once: sent again (as the client's retry budget allows)
+    only when the server surely did not act; after an unknown outcome it stops with an error
+    saying to check the dashboard."""
     body = {**options, "buildId": build_id}
-    attempts = attempts or client.retry.max_attempts
-    for attempt in range(1, attempts + 1):
+    budget = client.budget()
+    while True:
         try:
             return client.create_deploy(body, idempotency_key=idempotency_key)
         except ApiError as exc:
@@ -126,17 +124,21 @@ def deploy_once(
                     status_code=exc.status_code, error_code=exc.error_code, method=exc.method,
                     path=exc.path, outcome_unknown=True, hint=DASHBOARD_HINT,
                 ) from None
-            if not _surely_not_acted(exc) or attempt == attempts:
+            if not _surely_not_acted(exc):
                 raise
-            _wait_to_retry(client, exc, attempt, f"deploying {build_id}", log)
-    raise AssertionError("unreachable: the last attempt returns or raises")  # pragma: no cover
+            _wait_to_retry(client, budget, exc, f"deploying {build_id}", log)
 
 
 def _wait_to_retry(
-    client: CapwrapperClient, error: ApiError, attempt: int, what: str, log: ActionIO
+    client: CapwrapperClient, budget: RetryBudget, error: ApiError, what: str, log: ActionIO
 ) -> None:
-    delay = client.delay_for(error, attempt)
-    log.info(f"Retrying {what} in {delay.describe()}: {error.message}")
+    """Sleep before sending again, or raise ``error`` when the budget has run out."""
+    delay = client.retry_delay(budget, error)
+    if delay is None:
+        client.gave_up(budget, error)
+        raise error
+    progress = budget.progress(client.clock.now())
+    log.info(f"Retrying {what} in {delay.describe()}, {progress}: {error.message}")
     client.pause(delay, what)
 
 

@@ -111,8 +111,9 @@ class NotFoundError(ApiError):
 class RateLimitedError(ApiError):
     title = "Capwrapper rate limit (429)"
     default_hint = (
-        "The API key's rate limit is exhausted; parallel jobs share it. Use a larger "
-        "'poll-interval', fewer parallel jobs, or retry later."
+        "The API key's rate limit stayed exhausted for as long as the action waits it out; "
+        "parallel jobs share it. Use fewer parallel jobs, a larger fixed 'poll-interval', or "
+        "retry later."
     )
 
 

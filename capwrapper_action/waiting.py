@@ -40,7 +40,7 @@ ERROR_TEXT_MAX = 300
 class BuildReader(Protocol):
     """What the waiter needs from the API client."""
 
-    def get_build(self, build_id: str) -> Build: ...
+    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build: ...
 
 
 def wait_for_builds(
@@ -120,7 +120,7 @@ class _Waiter:
     def _check(self, track: Track) -> bool:
         """One status check; True when the status changed."""
         try:
-            build = self.client.get_build(track.build_id)
+            build = self.client.get_build(track.build_id, deadline=self.deadline)
         except SURVIVABLE_ERRORS as err:
             self._failed(track, err)
             return False

@@ -208,7 +208,7 @@ def test_context_manager_installs_and_restores() -> None:
 
 
 class StillBuilding:
-    def get_build(self, build_id: str) -> Build:
+    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
         return Build(id=build_id, status="building")
 
 

@@ -342,7 +342,7 @@ def test_the_budget_gives_up_and_says_how_hard_it_tried() -> None:
 
 
 def test_a_retry_after_over_the_budget_ends_the_retries() -> None:
-    policy = RetryPolicy(max_attempts=5, budget_seconds=30, max_retry_after=120)
+    policy = RetryPolicy(max_attempts=5, throttle_seconds=30, max_retry_after=120)
     r = rig(js(429, {"message": "x"}, **{"Retry-After": "60"}), js(200, BUILD), policy=policy)
     with pytest.raises(RateLimitedError) as caught:
         r.client.get_build("bld_1")

@@ -42,11 +42,13 @@ class FakeClient:
         self.created = clock.wall()
         self.faults: dict[str, list[BaseException | None]] = {}
         self.calls: list[tuple[float, str]] = []
+        self.deadlines: list[float | None] = []
         self.raw: dict[str, object] = {}
 
-    def get_build(self, build_id: str) -> Build:
+    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
         now = self.clock.now()
         self.calls.append((now, build_id))
+        self.deadlines.append(deadline)
         pending = self.faults.get(build_id)
         if pending:
             fault = pending.pop(0)
@@ -203,7 +205,7 @@ def test_cancel_event_stops_the_wait() -> None:
     cancel = threading.Event()
     original = client.get_build
 
-    def get_build(build_id: str) -> Build:
+    def get_build(build_id: str, *, deadline: float | None = None) -> Build:
         if clock.now() >= 60:
             cancel.set()
         return original(build_id)
@@ -387,3 +389,12 @@ def test_server_text_in_log_lines_cannot_start_a_workflow_command() -> None:
         log=ActionIO(stream),
     )
     assert all(not line.lstrip().startswith("::") for line in stream.getvalue().splitlines())
+
+
+def test_status_checks_never_retry_past_the_timeout() -> None:
+    """The client's retries (a rate limit is waited out for minutes) end at the wait's end."""
+    clock, client, states, log = setup({"android": [(0, "queued"), (30, "success")]})
+    start = clock.now()
+    assert wait(clock, client, states, log, timeout=600) == SUCCESS
+    assert client.deadlines
+    assert set(client.deadlines) == {start + 600}
