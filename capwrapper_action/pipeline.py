@@ -19,11 +19,13 @@ from capwrapper_action import result as R
 from capwrapper_action.client import CapwrapperClient
 from capwrapper_action.config import Config
 from capwrapper_action.creating import create_or_adopt
-from capwrapper_action.errors import ActionError
+from capwrapper_action.errors import ActionError, ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github_context import GitHubContext
 from capwrapper_action.models import Build, Platform
 from capwrapper_action.timeutil import Clock
+
+HISTORY_PATIENCE = 60.0  # longest wait for the optional build history (under a rate limit)
 
 
 @dataclass
@@ -110,8 +112,22 @@ def _needs_history(config: Config) -> bool:
 
 
 def _history(config: Config, deps: Deps) -> list[Build]:
-    builds = deps.client.list_builds()
+    """This bundle id's recent builds. ``version: auto`` reads the next version from them, so
+    they must be had; for ``poll-interval: auto`` alone they are a nicety, not worth failing
+    or spending minutes of a shared rate limit on."""
+    required = config.version == "auto"
+    builds = deps.client.list_builds() if required else _optional_history(deps)
     return [b for b in builds if b.bundle_id == config.bundle_id]
+
+
+def _optional_history(deps: Deps) -> list[Build]:
+    try:
+        return deps.client.list_builds(deadline=deps.clock.now() + HISTORY_PATIENCE)
+    except AuthError:
+        raise  # the create would fail the same way: say it now
+    except ApiError as err:
+        deps.io.info(f"Status checks will not use build history: {err.message}")
+        return []
 
 
 def resume_builds(config: Config, result: R.RunResult, deps: Deps) -> None:
@@ -143,7 +159,7 @@ def wait(config: Config, result: R.RunResult, deps: Deps, history: list[Build]) 
     from capwrapper_action.waiting import wait_for_builds
 
     if not history and config.poll_interval is None and config.resume:
-        history = _history_for_resume(result, deps)
+        history = _optional_history(deps)
     strategies = {
         p: make_strategy(
             config.poll_interval,
@@ -166,14 +182,6 @@ def wait(config: Config, result: R.RunResult, deps: Deps, history: list[Build]) 
 def _bundle_of(result: R.RunResult, platform: Platform, config: Config) -> str | None:
     build = result.platforms[platform].build
     return (build.bundle_id if build else None) or config.bundle_id
-
-
-def _history_for_resume(result: R.RunResult, deps: Deps) -> list[Build]:
-    try:
-        return deps.client.list_builds()
-    except ActionError as err:
-        deps.io.debug(f"no build history for adaptive polling: {err.message}")
-        return []
 
 
 def pull_request_context(

@@ -1,0 +1,100 @@
+"""Whole runs (``main.run`` in process) against the simulator in virtual time, when the API
+key's rate limit is tight or the build list fails: the history used only for polling is a
+nicety, so a run without it still succeeds; ``version: auto`` needs it, so there it fails."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from capwrapper_action import client as client_module
+from capwrapper_action.main import run
+from capwrapper_action.retry import RetryPolicy
+from capwrapper_action.simulator import Fault, ManualClock, SimConfig, Simulator
+from tests.integration.client_rig import LinkedClock
+from tests.runner_files import RunnerEnv
+
+THROTTLED = re.compile(r"rate limited (\d+) times")
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimConfig(queue_seconds=5, build_seconds=40), clock=ManualClock()) as running:
+        yield running
+
+
+def run_action(sim: Simulator, root: Path, **given: str) -> tuple[int, dict[str, str], str]:
+    runner = RunnerEnv(root)
+    inputs = {
+        "api-key": sim.api_key, "api-url": sim.base_url, "app-url": "https://shop.example.com",
+        "app-name": "Example Shop", "bundle-id": "com.example.shop", "version": "1.4.0",
+        "platforms": "android", **given,
+    }
+    out = io.StringIO()
+    assert isinstance(sim.clock, ManualClock)
+    code = run(runner.with_inputs(inputs), stdout=out, clock=LinkedClock(sim.clock))
+    return code, runner.outputs(), out.getvalue()
+
+
+def test_a_failing_build_list_only_costs_the_polling_its_history(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    sim.faults.add(Fault(endpoint="list_builds", kind="html_error", status=502, times=None))
+    code, outputs, log = run_action(sim, tmp_path)
+    assert (code, outputs["status"]) == (0, "success")
+    assert "Status checks will not use build history: GET /builds answered 502" in log
+    assert sim.created_count() == 1
+
+
+def test_version_auto_cannot_do_without_the_build_list(sim: Simulator, tmp_path: Path) -> None:
+    sim.faults.add(Fault(endpoint="list_builds", kind="html_error", status=502, times=None))
+    code, outputs, log = run_action(sim, tmp_path, version="auto")
+    assert (code, outputs["status"]) == (1, "failed")
+    assert "::error title=Capwrapper server error::GET /builds answered 502" in log
+    assert sim.created_count() == 0
+
+
+def test_a_wrong_key_fails_at_the_build_list_without_a_create(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    code, outputs, log = run_action(sim, tmp_path, **{"api-key": "cwk_wrong_0000000000"})
+    assert (code, outputs["status"]) == (1, "failed")
+    assert "GET /builds answered 401" in log
+    assert [r.endpoint for r in sim.requests()] == ["list_builds"]
+
+
+def test_the_history_is_not_worth_minutes_of_a_rate_limit(sim: Simulator, tmp_path: Path) -> None:
+    sim.faults.add(Fault(endpoint="list_builds", kind="rate_limited", seconds=50, times=None))
+    code, outputs, log = run_action(sim, tmp_path)
+    assert (code, outputs["status"]) == (0, "success")
+    assert sim.request_count("list_builds") == 2  # at 0 s and ~50 s; ~100 s is past 60 s
+    assert "Status checks will not use build history: GET /builds answered 429" in log
+
+
+def test_a_crowd_sharing_one_key_waits_out_the_limit(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight runs, one request per 30 s between them, and only 2 attempts per call: the runs
+    meet far more 429s in one call than that, and every one succeeds all the same."""
+    monkeypatch.setattr(client_module, "RetryPolicy", lambda: RetryPolicy(max_attempts=2))
+    sim.config.rate_limit = (1, 30.0)
+    results: dict[int, tuple[int, dict[str, str], str]] = {}
+
+    def one(n: int) -> None:
+        results[n] = run_action(sim, tmp_path / f"job{n}", **{"bundle-id": f"com.example.a{n}"})
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == list(range(8))
+    assert [results[n][1]["status"] for n in range(8)] == ["success"] * 8
+    assert sim.created_count() == 8
+    waits = [int(n) for *_, log in results.values() for n in THROTTLED.findall(log)]
+    assert max(waits) > 2
