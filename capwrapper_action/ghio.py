@@ -124,6 +124,12 @@ class ActionIO:
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         self.outputs.update({k: self.scrub(v) for k, v in outputs.items()})
 
+    def setting(self, name: str, value: str) -> str:
+        """How a user of this front end sets input ``name``: a command-line flag here."""
+        import shlex  # only for this hint, not on the way to the first request
+
+        return f"--{name} {shlex.quote(value)}"
+
     def write_summary(self, markdown: str) -> bool:
         return False
 
@@ -139,6 +145,9 @@ class GitHubIO(ActionIO):
         super().__init__(stream, debug=env.get("RUNNER_DEBUG") == "1")
         self.output_path = env.get("GITHUB_OUTPUT") or ""
         self.summary_path = env.get("GITHUB_STEP_SUMMARY") or ""
+
+    def setting(self, name: str, value: str) -> str:
+        return f"{name}: {value}"  # as under `with:` in a workflow
 
     def _command(self, name: str, message: str, **props: str) -> None:
         prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v)

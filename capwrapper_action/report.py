@@ -24,7 +24,7 @@ NOT_CANCELLED_REMOTELY = (
 def report(
     io: ActionIO, result: R.RunResult, config: Config | None, env: Mapping[str, str]
 ) -> None:
-    result.resume_hint = result.resume_hint or resume_input(result)
+    result.resume_hint = result.resume_hint or resume_input(result, io)
     with io.group("Report"):
         annotate(io, result)
         io.set_outputs(build_outputs(result))
@@ -33,9 +33,9 @@ def report(
         io.info(f"status: {result.status}")
 
 
-def resume_input(result: R.RunResult) -> str:
+def resume_input(result: R.RunResult, io: ActionIO) -> str:
     ids = ", ".join(f"{p}:{s.build.id}" for p, s in result.platforms.items() if s.build)
-    return f"build-id: {ids}" if ids else ""
+    return io.setting("build-id", ids) if ids else ""
 
 
 def annotate(io: ActionIO, result: R.RunResult) -> None:

@@ -209,7 +209,7 @@ def test_ctrl_c_ends_the_run_as_cancelled_with_outputs(tmp_path: Path) -> None:
     assert "cancel requested (SIGINT)" in log
     out = json.loads(stdout)
     assert out["status"] == "cancelled"
-    assert out["android-build-id"] in log  # the resume hint names the build
+    assert f"Resume with `--build-id android:{out['android-build-id']}`" in log
     assert sim.created_count() == 1
 
 

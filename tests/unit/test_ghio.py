@@ -188,3 +188,9 @@ def test_summary_is_scrubbed_and_capped(tmp_path: Path) -> None:
     assert text.startswith("## ***\n")
     assert len(text.encode("utf-8")) < SUMMARY_LIMIT + 200
     assert "summary cut" in text
+
+
+def test_hints_name_a_setting_the_way_each_front_end_takes_it() -> None:
+    ids = "android:bld_1, ios:bld_2"
+    assert GitHubIO({}, io.StringIO()).setting("build-id", ids) == f"build-id: {ids}"
+    assert ActionIO(io.StringIO()).setting("build-id", ids) == f"--build-id '{ids}'"
