@@ -22,6 +22,7 @@ from capwrapper_action.ghio import ActionIO, GitHubIO
 from capwrapper_action.models import PLATFORMS, Build, Deploy
 from capwrapper_action.outputs import build_outputs
 from capwrapper_action.summary import SummaryOptions, render_summary
+from tests.markdown_text import outside_code_blocks
 from tests.runner_files import parse_output_file
 
 FEW = settings(
@@ -126,28 +127,11 @@ def hostile_results(draw: st.DrawFn) -> tuple[R.RunResult, SummaryOptions]:
     return result, options
 
 
-def _outside_code(markdown: str) -> str:
-    kept: list[str] = []
-    fence = ""
-    for line in markdown.split("\n"):
-        stripped = line.strip()
-        if fence:
-            if stripped.startswith(fence) and set(stripped) == {"`"}:
-                fence = ""
-            continue
-        if stripped.startswith("```"):
-            fence = stripped[: len(stripped) - len(stripped.lstrip("`"))]
-            continue
-        kept.append(line)
-    assert not fence, "a code block was left open"
-    return "\n".join(kept)
-
-
 _CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.*?[^`])\1(?!`)")
 
 
 def _check_markdown_source(markdown: str) -> None:
-    outside = _outside_code(markdown)
+    outside = outside_code_blocks(markdown)
     assert "<" not in _CODE_SPAN.sub("", outside)  # code spans show `<` as text
     for line in outside.split("\n"):
         assert not line or line.startswith(_LINE_STARTS), line

@@ -23,6 +23,7 @@ from capwrapper_action.errors import (
 )
 from capwrapper_action.models import Build, Deploy
 from capwrapper_action.summary import SummaryOptions, render_summary
+from tests.markdown_text import outside_code_blocks
 
 GOLDEN = Path(__file__).parent / "golden"
 SHA = "8a1f0c3e5b7d9f2a4c6e8b0d1f3a5c7e9b2d4f6a"
@@ -235,30 +236,13 @@ def test_outside_text_cannot_inject_markup() -> None:
     result.platforms["ios"].build = _build("ios", "failed", done=3, error=evil, version=evil)
     result.notes.append(evil)
     text = render_summary(result, SummaryOptions(app_name=evil))
-    outside_code = _outside_code_blocks(text)
+    outside_code = outside_code_blocks(text)
     assert "<" not in outside_code
     assert "](https://evil)" not in outside_code
     assert "**bold**" not in outside_code
     for line in outside_code.splitlines():
         if line.startswith("| "):
             assert _cells(line) == 7, line
-
-
-def _outside_code_blocks(text: str) -> str:
-    """The summary with every fenced code block removed."""
-    kept: list[str] = []
-    fence = ""
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if fence:
-            if stripped.startswith(fence) and set(stripped) == {"`"}:
-                fence = ""
-            continue
-        if stripped.startswith("```"):
-            fence = stripped[: len(stripped) - len(stripped.lstrip("`"))]
-            continue
-        kept.append(line)
-    return "\n".join(kept)
 
 
 def _cells(row: str) -> int:
