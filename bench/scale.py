@@ -29,6 +29,7 @@ LIMIT, WINDOW = 60, 60.0
 BUILD_SECONDS = 10.0
 QUEUE_SECONDS = 1.0
 TIMEOUT = "15m"
+NO_HISTORY = "Status checks will not use build history"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class JobRun:
     build_seconds: float | None  # of its own build, None when none was made
     extra: float | None  # wall - build_seconds
     retry_lines: int  # log lines about waiting for a rate limit or retrying
+    no_history: bool  # gave up the optional build history (polled without it)
     error: str  # the step's `error` output, when it failed
     max_rss_mib: float
 
@@ -93,6 +95,7 @@ def run_jobs(
                     build_seconds=duration,
                     extra=done.wall - duration if duration is not None else None,
                     retry_lines=_retry_lines(done.output),
+                    no_history=NO_HISTORY in done.output,
                     error=outputs.get("error", ""),
                     max_rss_mib=H.rss_mib(done),
                 )
@@ -121,6 +124,7 @@ def run_jobs(
         "extra_median": H.median(extras) if extras else None,
         "wall_max": max(r.wall for r in results),
         "retry_lines": sum(r.retry_lines for r in results),
+        "no_history": sum(r.no_history for r in results),
         "max_rss_mib": max(r.max_rss_mib for r in results),
         "runs": [asdict(r) for r in results],
     }
@@ -157,6 +161,7 @@ def markdown(data: dict[str, Any]) -> str:
     for s in data["scales"]:
         parts = ", ".join(f"{k} x {v}" for k, v in sorted(s["by_endpoint"].items()))
         lines.append(f"\n{s['jobs']} jobs, answered requests by endpoint: {parts}.")
+        lines.append(_pace(s))
         if s["failed"]:
             if s["failed_on_429"] == len(s["failed"]):
                 lines.append(
@@ -174,6 +179,21 @@ def markdown(data: dict[str, Any]) -> str:
             lines += [f"\n- {n} x {text}" for text, n in errors.most_common(5)]
         lines.append("\n")
     return "".join(lines)
+
+
+def _pace(s: dict[str, Any]) -> str:
+    """How the last run compares with the least time the limit allows for the requests: in a
+    sliding window the k-th request can come no sooner than ``(k - 1) // limit`` windows
+    after the first."""
+    answered = s["requests"] - s["answered_429"]
+    floor = (answered - 1) // s["limit"] * s["window"] if answered else 0.0
+    text = (f" At {s['limit']} per {s['window']:g} s (sliding), {answered} answered requests "
+            f"need {floor:.0f} s at the least; the last run was done after {s['span']:.0f} s.")
+    skipped = s.get("no_history", 0)
+    if skipped:
+        text += (f" {skipped} runs gave up the build history (only used to tune polling) "
+                 "after a minute of 429s and polled without it.")
+    return text
 
 
 def _first_sentence(error: str) -> str:

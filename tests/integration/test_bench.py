@@ -171,3 +171,13 @@ def test_cli_merges_a_subset_into_stored_results(
 def test_every_section_renders() -> None:
     assert set(report.RENDERERS) == set(report.TITLES) == set(cli.SECTIONS)
     assert set(chart.PANELS) <= set(report.TITLES)
+
+
+def test_scale_report_sets_the_last_run_against_the_least_time_the_limit_allows() -> None:
+    s = {"requests": 300, "answered_429": 30, "limit": 60, "window": 60.0, "span": 265.0,
+         "no_history": 40}
+    text = scale._pace(s)
+    assert "270 answered requests need 240 s at the least" in text
+    assert "done after 265 s" in text
+    assert "40 runs gave up the build history" in text
+    assert "gave up" not in scale._pace({**s, "no_history": 0})
