@@ -81,7 +81,7 @@ audit: venv
 	fi
 
 bench: venv
-	@if [ -f bench/__main__.py ]; then $(BIN)/python -m bench; else $(BIN)/python bench/run.py; fi
+	$(BIN)/python -m bench
 
 lock:
 	bash scripts/lock.sh
