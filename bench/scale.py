@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import harness as H
+from capwrapper_action.pipeline import NO_HISTORY
 from capwrapper_action.simulator import SimConfig, Simulator
 
 JOBS = (20, 100)
@@ -29,7 +30,6 @@ LIMIT, WINDOW = 60, 60.0
 BUILD_SECONDS = 10.0
 QUEUE_SECONDS = 1.0
 TIMEOUT = "15m"
-NO_HISTORY = "Status checks will not use build history"
 
 
 @dataclass(frozen=True)

@@ -133,18 +133,19 @@ class CapwrapperClient:
         """A fresh retry budget for one call, starting now."""
         return RetryBudget(self.retry, self.clock.now(), deadline)
 
-    def retry_delay(self, budget: RetryBudget, error: ApiError) -> Delay | None:
-        """The wait before retrying after ``error`` (its Retry-After, or backoff), or None
-        when ``budget`` has run out; a 429 draws on the rate-limit allowance."""
+    def wait_to_retry(self, budget: RetryBudget, error: ApiError, what: str, why: str) -> None:
+        """Log and sleep before sending ``what`` again, or raise ``error`` (saying how hard
+        the call tried) once ``budget`` has run out; a 429 draws on the rate-limit allowance.
+        ``why`` ends the log line."""
+        now = self.clock.now()
         throttled = isinstance(error, RateLimitedError)
-        return budget.next_delay(
-            self.clock.now(), error.retry_after, self.rng, throttled=throttled
-        )
-
-    def gave_up(self, budget: RetryBudget, error: ApiError) -> None:
-        """Say in ``error`` how hard the call tried, when it tried more than once."""
-        if budget.attempts > 1:
-            error.message += f" (gave up after {budget.spent(self.clock.now())})"
+        delay = budget.next_delay(now, error.retry_after, self.rng, throttled=throttled)
+        if delay is None:
+            if budget.attempts > 1:
+                error.message += f" (gave up after {budget.spent(now)})"
+            raise error
+        self.log.info(f"Retrying {what} in {delay.describe()}, {budget.progress(now)}{why}")
+        self.pause(delay, what)
 
     # -- plumbing --------------------------------------------------------------------------------
     def _read(
@@ -156,16 +157,8 @@ class CapwrapperClient:
             try:
                 return self._send("GET", path, params=params)
             except RETRIED_ERRORS as exc:
-                delay = self.retry_delay(budget, exc)
-                if delay is None:
-                    self.gave_up(budget, exc)
-                    raise
                 why = exc.message.removeprefix(f"GET {path} ")
-                self.log.info(
-                    f"Retrying GET {path} in {delay.describe()}, "
-                    f"{budget.progress(self.clock.now())}; it {why}"
-                )
-                self.pause(delay, f"GET {path}")
+                self.wait_to_retry(budget, exc, f"GET {path}", f"; it {why}")
 
     def _send(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None,

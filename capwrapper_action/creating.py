@@ -18,7 +18,6 @@ from capwrapper_action.client import CapwrapperClient
 from capwrapper_action.errors import ApiError, BadRequestError, NetworkError, RateLimitedError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.models import Build, Deploy
-from capwrapper_action.retry import RetryBudget
 
 CLOCK_SKEW = timedelta(minutes=5)  # the server's clock may be behind ours
 LOOKUP_ITEMS = 100  # newest builds searched for one this run may have made
@@ -49,7 +48,7 @@ def create_or_adopt(
             return client.create_build(body, idempotency_key=idempotency_key), False
         except ApiError as exc:
             if _surely_not_acted(exc):
-                _wait_to_retry(client, budget, exc, f"creating the {what}", log)
+                client.wait_to_retry(budget, exc, f"creating the {what}", f": {exc.message}")
                 continue
             if not (exc.outcome_unknown or (lost and isinstance(exc, BadRequestError))):
                 raise
@@ -65,7 +64,7 @@ def create_or_adopt(
                 exc.message += f" ({lost} tries; GET /builds shows no {what})"
                 raise
             log.info(f"GET /builds shows no {what} from the lost attempt; creating it again.")
-            _wait_to_retry(client, budget, exc, f"creating the {what}", log)
+            client.wait_to_retry(budget, exc, f"creating the {what}", f": {exc.message}")
 
 
 def _find_made(
@@ -107,7 +106,7 @@ def _field(body: Mapping[str, Any], name: str) -> str | None:
 
 def deploy_once(
     client: CapwrapperClient, build_id: str, options: Mapping[str, Any], *,
-    idempotency_key: str, log: ActionIO,
+    idempotency_key: str,
 ) -> Deploy:
     """Deploy ``build_id`` at most once: sent again (as the client's retry budget allows)
     only when the server surely did not act; after an unknown outcome it stops with an error
@@ -126,20 +125,7 @@ def deploy_once(
                 ) from None
             if not _surely_not_acted(exc):
                 raise
-            _wait_to_retry(client, budget, exc, f"deploying {build_id}", log)
-
-
-def _wait_to_retry(
-    client: CapwrapperClient, budget: RetryBudget, error: ApiError, what: str, log: ActionIO
-) -> None:
-    """Sleep before sending again, or raise ``error`` when the budget has run out."""
-    delay = client.retry_delay(budget, error)
-    if delay is None:
-        client.gave_up(budget, error)
-        raise error
-    progress = budget.progress(client.clock.now())
-    log.info(f"Retrying {what} in {delay.describe()}, {progress}: {error.message}")
-    client.pause(delay, what)
+            client.wait_to_retry(budget, exc, f"deploying {build_id}", f": {exc.message}")
 
 
 def _describe(body: Mapping[str, Any]) -> str:

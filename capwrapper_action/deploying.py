@@ -46,7 +46,7 @@ def deploy_builds(
             continue
         log.info(f"{platform}: deploying {build.id}")
         key = deploy_key(run_key, platform, build.id)
-        deploy = deploy_once(client, build.id, options, idempotency_key=key, log=log)
+        deploy = deploy_once(client, build.id, options, idempotency_key=key)
         state.deploy = deploy
         status = f" ({deploy.status})" if deploy.status else ""
         log.info(f"{platform}: deploy {deploy.id} created{status}")

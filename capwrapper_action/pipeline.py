@@ -26,6 +26,7 @@ from capwrapper_action.models import Build, Platform
 from capwrapper_action.timeutil import Clock
 
 HISTORY_PATIENCE = 60.0  # longest wait for the optional build history (under a rate limit)
+NO_HISTORY = "Status checks will not use build history"  # the log line when it is given up
 
 
 @dataclass
@@ -126,7 +127,7 @@ def _optional_history(deps: Deps) -> list[Build]:
     except AuthError:
         raise  # the create would fail the same way: say it now
     except ApiError as err:
-        deps.io.info(f"Status checks will not use build history: {err.message}")
+        deps.io.info(f"{NO_HISTORY}: {err.message}")
         return []
 
 

@@ -63,10 +63,7 @@ class Delay:
 
 def backoff_ceiling(retry_number: int, policy: RetryPolicy) -> float:
     """The exponential ceiling for the ``retry_number``-th retry (1 for the first)."""
-    exponent = max(0, retry_number - 1)
-    if exponent > 60:  # noqa: PLR2004 - 2**60 s is beyond any cap; avoid float overflow
-        return policy.max_delay
-    return min(policy.max_delay, policy.base_delay * 2.0**exponent)
+    return _doubled(policy.base_delay, retry_number, policy.max_delay)
 
 
 def backoff(retry_number: int, policy: RetryPolicy, rng: random.Random) -> float:
@@ -97,9 +94,16 @@ def plan_delay(
 
 def spread_ceiling(retry_number: int, policy: RetryPolicy) -> float:
     """The most random extra seconds added to the ``retry_number``-th Retry-After."""
-    exponent = min(max(0, retry_number - 1), 60)
-    return min(max(policy.max_delay, policy.retry_after_spread),
-               policy.retry_after_spread * 2.0**exponent)
+    cap = max(policy.max_delay, policy.retry_after_spread)
+    return _doubled(policy.retry_after_spread, retry_number, cap)
+
+
+def _doubled(first: float, retry_number: int, cap: float) -> float:
+    """``first`` doubled for every retry after the first, at most ``cap``."""
+    exponent = max(0, retry_number - 1)
+    if exponent > 60:  # noqa: PLR2004 - 2**60 s is beyond any cap; avoid float overflow
+        return cap
+    return min(cap, first * 2.0**exponent)
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -62,7 +62,7 @@ def successful_build(sim: Simulator, rig: Rig, platform: str = "android") -> Bui
 
 def deploy(rig: Rig, build: Build) -> Any:
     return deploy_once(rig.client, build.id, {"track": "beta"},
-                       idempotency_key=f"run-1:deploy:{build.id}", log=rig.log)
+                       idempotency_key=f"run-1:deploy:{build.id}")
 
 
 def one_build_per_platform(sim: Simulator, *platforms: str) -> None:
@@ -361,7 +361,7 @@ def test_deploy_to_a_refused_connection_is_retried_then_fails(sim: Simulator) ->
     sim.stop()
     rig = make_rig(sim, base_url=f"http://127.0.0.1:{port}/v1", policy=RetryPolicy(max_attempts=3))
     with pytest.raises(NetworkError, match="could not connect") as caught:
-        deploy_once(rig.client, "bld_1", {}, idempotency_key="k", log=rig.log)
+        deploy_once(rig.client, "bld_1", {}, idempotency_key="k")
     assert not caught.value.outcome_unknown
     assert len(rig.clock.sleeps) == 2
     assert sim.deploys() == []

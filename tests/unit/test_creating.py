@@ -67,6 +67,6 @@ def test_attempts_bound_the_creates_after_lost_answers() -> None:
 def test_deploy_body_is_the_options_with_the_build_id_winning() -> None:
     r = rig(js(201, {"id": "dep_1", "status": "queued"}))
     deploy = deploy_once(r.client, "bld_1", {"buildId": "other", "track": "beta"},
-                         idempotency_key="d", log=r.client.log)
+                         idempotency_key="d")
     assert (deploy.id, deploy.build_id, deploy.status) == ("dep_1", "bld_1", "queued")
     assert r.adapter.sent[0].body == b'{"buildId": "bld_1", "track": "beta"}'

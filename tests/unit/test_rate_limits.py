@@ -110,6 +110,6 @@ def test_lost_creates_still_count_against_the_attempts() -> None:
 
 def test_a_deploy_refused_more_often_than_the_attempts_is_made_once() -> None:
     r = rig(*[LIMITED] * 7, js(201, {"id": "dep_1"}), policy=RetryPolicy(max_attempts=2))
-    deploy = deploy_once(r.client, "bld_1", {}, idempotency_key="d", log=r.client.log)
+    deploy = deploy_once(r.client, "bld_1", {}, idempotency_key="d")
     assert deploy.id == "dep_1"
     assert len(r.adapter.sent) == 8
