@@ -22,7 +22,7 @@ echo "==> docker build --tag ${image} ."
 docker build --tag "${image}" .
 
 echo "==> simulator on 127.0.0.1:${port}"
-python3 -m capwrapper_action.simulator --port "${port}" --queue-seconds 1 --build-seconds 3 \
+python3 -m capwrapper_simulator --port "${port}" --queue-seconds 1 --build-seconds 3 \
   >"${work}/simulator.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do

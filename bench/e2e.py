@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import harness as H
-from capwrapper_action.simulator import SimConfig, Simulator
+from capwrapper_simulator import SimConfig, Simulator
 
 BUILD_SECONDS = 20.0
 QUEUE_SECONDS = 2.0

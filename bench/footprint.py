@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import harness as H
-from capwrapper_action.simulator import SimConfig, Simulator
+from capwrapper_simulator import SimConfig, Simulator
 
 TARGET_MIB = 60.0
 BUILD_SECONDS = 3.0

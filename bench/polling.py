@@ -27,12 +27,12 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
+from capwrapper_action.api.models import Build, BuildStatus
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.models import BUILDING, FAILED, QUEUED, SUCCESS, Build
-from capwrapper_action.polling import PollStrategy, make_strategy
 from capwrapper_action.result import PlatformState
-from capwrapper_action.timeutil import VirtualClock
-from capwrapper_action.waiting import wait_for_builds
+from capwrapper_action.wait.polling import PollStrategy, make_strategy
+from capwrapper_action.wait.waiting import wait_for_builds
+from tests.virtual_clock import VirtualClock
 
 DURATIONS = (60.0, 300.0, 600.0, 1800.0)
 FIXED_INTERVALS = (5.0, 10.0, 30.0, 60.0)
@@ -85,7 +85,7 @@ class SimulatedApi:
         if now >= self.ends_at:
             status = self.outcome
         else:
-            status = BUILDING if now >= self.starts_at else QUEUED
+            status = BuildStatus.BUILDING if now >= self.starts_at else BuildStatus.QUEUED
         done = self.created + timedelta(seconds=self.ends_at) if now >= self.ends_at else None
         return Build(
             id=build_id,
@@ -93,15 +93,19 @@ class SimulatedApi:
             platform="android",
             created_at=self.created,
             completed_at=done,
-            error="simulated failure" if status == FAILED else None,
+            error="simulated failure" if status == BuildStatus.FAILED else None,
         )
 
 
-def measure(strategy: PollStrategy, ends_at: float, *, outcome: str = SUCCESS) -> Measure:
+def measure(
+    strategy: PollStrategy, ends_at: float, *, outcome: str = BuildStatus.SUCCESS
+) -> Measure:
     """Wait for one simulated build with the real waiter; count requests and lag."""
     clock = VirtualClock()
     api = SimulatedApi(clock, starts_at=min(15.0, ends_at / 10), ends_at=ends_at, outcome=outcome)
-    build = Build(id="bld_bench", status=QUEUED, platform="android", created_at=api.created)
+    build = Build(
+        id="bld_bench", status=BuildStatus.QUEUED, platform="android", created_at=api.created
+    )
     state = PlatformState("android", build=build)
     wait_for_builds(
         api,
@@ -146,7 +150,7 @@ def strategies(history: Sequence[float]) -> dict[str, PollStrategy]:
 def evaluate(duration: float, points: int = POINTS, only: Sequence[str] = ()) -> list[Row]:
     rows: list[Row] = []
     for history, case, ends in scenarios(duration, points):
-        outcome = FAILED if case == EARLY_FAILURE else SUCCESS
+        outcome = BuildStatus.FAILED if case == EARLY_FAILURE else BuildStatus.SUCCESS
         named = strategies(history_for(duration) if history != NO_HISTORY else ())
         runs = {
             n: [measure(s, t, outcome=outcome) for t in ends]

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import harness as H
-from capwrapper_action.pipeline import NO_HISTORY
-from capwrapper_action.simulator import SimConfig, Simulator
+from capwrapper_action.release.pipeline import NO_HISTORY
+from capwrapper_simulator import SimConfig, Simulator
 
 JOBS = (20, 100)
 LIMIT, WINDOW = 60, 60.0

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import harness as H
-from capwrapper_action.simulator import SimConfig, Simulator
+from capwrapper_simulator import SimConfig, Simulator
 
 RUNS = 20
 TARGET_MS = 150.0

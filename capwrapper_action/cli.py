@@ -20,9 +20,9 @@ import sys
 from collections.abc import Sequence
 
 from capwrapper_action import __version__
+from capwrapper_action.config.inputs import INPUT_DEFAULTS
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.inputs import INPUT_DEFAULTS
 
 BOOLEAN_INPUTS = ("wait", "deploy", "download", "summary", "summary-download-links", "dry-run")
 FROM_ENVIRONMENT = {"api-key": "CAPWRAPPER_API_KEY", "github-token": "GITHUB_TOKEN"}
@@ -71,7 +71,7 @@ def inputs_environment(args: argparse.Namespace, environ: dict[str, str]) -> dic
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["simulator"]:
-        from capwrapper_action.simulator import main as simulator_main
+        from capwrapper_simulator import main as simulator_main
 
         return simulator_main(argv[1:])
     if argv[:1] == ["github-action"]:

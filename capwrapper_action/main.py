@@ -16,14 +16,15 @@ import requests
 
 from capwrapper_action import result as R
 from capwrapper_action.cancel import Cancellation
-from capwrapper_action.config import Config, parse_config
+from capwrapper_action.config.inputs import read_inputs
+from capwrapper_action.config.settings import Config, parse_config
 from capwrapper_action.errors import ActionError, CancelledError
 from capwrapper_action.ghio import ActionIO, GitHubIO
-from capwrapper_action.inputs import read_inputs
+from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, RealClock
 
 SECRET_INPUTS = ("api-key", "github-token")
-OK_STATUSES = frozenset({R.SUCCESS, R.CREATED, R.DRY_RUN})
+OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
 
 
 def main() -> int:
@@ -73,7 +74,7 @@ def run(
         _record_error(result, err)
     finally:
         with cancellation.shield() if cancellation else contextlib.nullcontext():
-            from capwrapper_action.report import report
+            from capwrapper_action.report.report import report
 
             report(io, result, config, env)
     return 0 if result.status in OK_STATUSES else 1
@@ -89,19 +90,19 @@ def _run_phases(
     cancel: threading.Event,
     github_factory: Callable[..., Any] | None,
 ) -> None:
-    from capwrapper_action.github_context import read_event
+    from capwrapper_action.github.context import read_event
 
     ctx = read_event(env)
     result.commit_sha, result.pull_request = ctx.commit_sha, ctx.pull_request
     if config.dry_run:
-        from capwrapper_action.dryrun import describe_requests
+        from capwrapper_action.release.dryrun import describe_requests
 
         describe_requests(config, io)
-        result.status = R.DRY_RUN
+        result.status = RunStatus.DRY_RUN
         result.version = None if config.version == "auto" else config.version
         return
-    from capwrapper_action.client import CapwrapperClient
-    from capwrapper_action.pipeline import Deps, execute
+    from capwrapper_action.api.client import CapwrapperClient
+    from capwrapper_action.release.pipeline import Deps, execute
 
     with _session(session) as http:
         client = CapwrapperClient(
@@ -132,9 +133,9 @@ def _run_key(env: Mapping[str, str]) -> str:
 def _record_error(result: R.RunResult, err: ActionError) -> None:
     result.error = err
     if isinstance(err, CancelledError):
-        result.status = R.CANCELLED
-    elif result.status not in (R.TIMED_OUT, R.CANCELLED):
-        result.status = R.FAILED
+        result.status = RunStatus.CANCELLED
+    elif result.status not in (RunStatus.TIMED_OUT, RunStatus.CANCELLED):
+        result.status = RunStatus.FAILED
 
 
 def _unexpected(err: Exception, io: ActionIO) -> ActionError:

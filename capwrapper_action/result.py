@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
+from capwrapper_action.api.models import Build, Deploy, Platform
 from capwrapper_action.errors import ActionError
-from capwrapper_action.models import Build, Deploy, Platform
 
-SUCCESS = "success"
-FAILED = "failed"
-TIMED_OUT = "timed_out"
-CANCELLED = "cancelled"
-CREATED = "created"
-DRY_RUN = "dry_run"
+
+class RunStatus(StrEnum):
+    """How the whole run ended: the `status` output."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    CREATED = "created"
+    DRY_RUN = "dry_run"
 
 
 @dataclass
@@ -60,7 +65,7 @@ class GateDecision:
 @dataclass
 class RunResult:
     platforms: dict[Platform, PlatformState]
-    status: str = FAILED
+    status: RunStatus = RunStatus.FAILED
     version: str | None = None
     commit_sha: str | None = None
     pull_request: int | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from capwrapper_action.simulator import PlatformConfig, SimConfig, Simulator  # noqa: E402
+from capwrapper_simulator import PlatformConfig, SimConfig, Simulator  # noqa: E402
 from tests.runner_files import RunnerEnv  # noqa: E402
 
 BUNDLE_ID = "com.example.shop"

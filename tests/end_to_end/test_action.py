@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from capwrapper_action.simulator import PlatformConfig, SimConfig, Simulator
+from capwrapper_simulator import PlatformConfig, SimConfig, Simulator
 from tests.end_to_end.docker_mirror import ActionImage
 from tests.runner_files import RunnerEnv
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from capwrapper_action.simulator import PlatformConfig, SimConfig, Simulator
+from capwrapper_simulator import PlatformConfig, SimConfig, Simulator
 from tests.end_to_end.composite import CompositeRun, StepResult, run_composite
 from tests.runner_files import RunnerEnv
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action.simulator import SimConfig, Simulator
+from capwrapper_simulator import SimConfig, Simulator
 from tests.end_to_end.docker_mirror import ActionImage
 from tests.github_standin import GitHubStandin
 from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA, RunnerEnv
@@ -111,7 +111,7 @@ def test_token_without_permission_falls_back_to_the_payload(
 def test_failed_platform_blocks_the_deploy(
     action_image: ActionImage, runner_env: RunnerEnv, github: GitHubStandin
 ) -> None:
-    from capwrapper_action.simulator import PlatformConfig
+    from capwrapper_simulator import PlatformConfig
 
     github.add_pull(12, ["release"], head_sha=HEAD, merge_commit_sha=DEFAULT_SHA, merged=True)
     config = SimConfig(queue_seconds=0.1, build_seconds=0.3,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from capwrapper_action.simulator import SimConfig, Simulator
+from capwrapper_simulator import SimConfig, Simulator
 from tests.echo_api import Answer, EchoApi, Responder, Seen, builds_api, json_answer
 from tests.end_to_end.docker_mirror import ActionImage
 from tests.github_standin import GitHubStandin

@@ -15,11 +15,11 @@ from typing import Any
 
 import requests
 
-from capwrapper_action.client import CapwrapperClient
+from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.retry import RetryPolicy
-from capwrapper_action.simulator import ManualClock, Simulator
-from capwrapper_action.timeutil import VirtualClock
+from capwrapper_simulator import ManualClock, Simulator
+from tests.virtual_clock import VirtualClock
 
 FAST_TIMEOUT = (2.0, 3.0)
 

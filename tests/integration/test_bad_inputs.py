@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from capwrapper_action.main import run
-from capwrapper_action.simulator import SimConfig, Simulator
+from capwrapper_simulator import SimConfig, Simulator
 from tests.runner_files import RunnerEnv, parse_output_file
 
 KEY = "sk_live_TOPSECRETKEY"

@@ -39,7 +39,7 @@ def test_parse_importtime_splits_at_the_first_request() -> None:
 @pytest.mark.parametrize(
     ("module", "group"),
     [
-        ("capwrapper_action.client", "capwrapper_action"),
+        ("capwrapper_action.api.client", "capwrapper_action"),
         ("urllib3.util.url", "requests stack"),
         ("yaml.reader", "PyYAML"),
         ("github.Requester", "PyGithub and its deps"),

@@ -18,7 +18,7 @@ import requests
 import yaml
 
 from capwrapper_action.cli import build_parser
-from capwrapper_action.simulator import PlatformConfig, SimConfig, Simulator
+from capwrapper_simulator import PlatformConfig, SimConfig, Simulator
 from tests.runner_files import RunnerEnv
 
 ROOT = Path(__file__).resolve().parents[2]

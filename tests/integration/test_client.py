@@ -15,7 +15,7 @@ from capwrapper_action.errors import (
     NotFoundError,
     UnexpectedResponseError,
 )
-from capwrapper_action.simulator import Fault, ManualClock, SimConfig, Simulator
+from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
 from tests.integration.client_rig import Rig, build_body, make_rig
 
 SHAPES = ("data", "array", "builds", "items", "cursor")

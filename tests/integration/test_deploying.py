@@ -9,14 +9,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from capwrapper_action.client import CapwrapperClient
-from capwrapper_action.deploying import deploy_builds, deploy_key
+from capwrapper_action.api.client import CapwrapperClient
+from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.errors import ApiError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.models import Build, Platform
+from capwrapper_action.release.deploying import deploy_builds, deploy_key
 from capwrapper_action.result import PlatformState
-from capwrapper_action.simulator import SimConfig, Simulator
-from capwrapper_action.timeutil import VirtualClock
+from capwrapper_simulator import SimConfig, Simulator
+from tests.virtual_clock import VirtualClock
 
 BUNDLE = "com.example.shop"
 OPTIONS = {

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from capwrapper_action.download import download_artifacts, slug
+from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.errors import CancelledError, DownloadError
-from capwrapper_action.fetching import MAX_ATTEMPTS, extension_for, redact_url
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.models import Build, Platform
+from capwrapper_action.release.download import download_artifacts, slug
+from capwrapper_action.release.fetching import MAX_ATTEMPTS, extension_for, redact_url
 from capwrapper_action.result import PlatformState
-from capwrapper_action.simulator import Fault, ManualClock, SimConfig, Simulator
-from capwrapper_action.timeutil import VirtualClock
+from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
+from tests.virtual_clock import VirtualClock
 
 APP = "Example Shop!"
 

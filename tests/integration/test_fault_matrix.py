@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action.creating import create_or_adopt, deploy_once
+from capwrapper_action.api.creating import create_or_adopt, deploy_once
+from capwrapper_action.api.models import Build
 from capwrapper_action.errors import (
     ApiError,
     AuthError,
@@ -23,9 +24,8 @@ from capwrapper_action.errors import (
     NotFoundError,
     ServerError,
 )
-from capwrapper_action.models import Build
 from capwrapper_action.retry import RetryPolicy
-from capwrapper_action.simulator import Fault, ManualClock, SimConfig, Simulator
+from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
 from tests.integration.client_rig import Rig, answered, build_body, make_rig, wait_until
 
 SLOW_TIMEOUT = (2.0, 0.4)  # read timeout for the slow-answer scenarios

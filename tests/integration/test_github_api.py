@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action.gate import decide_deploy
-from capwrapper_action.github_context import (
+from capwrapper_action.api.models import Build, Platform
+from capwrapper_action.github.context import (
     SOURCE_API,
     SOURCE_PAYLOAD,
     GitHubContext,
@@ -20,7 +20,7 @@ from capwrapper_action.github_context import (
     make_github,
     read_event,
 )
-from capwrapper_action.models import Build, Platform
+from capwrapper_action.github.gate import decide_deploy
 from capwrapper_action.result import PlatformState
 from tests.github_standin import GitHubStandin
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from capwrapper_action.main import run
-from capwrapper_action.simulator import ManualClock, PlatformConfig, SimConfig, Simulator
+from capwrapper_simulator import ManualClock, PlatformConfig, SimConfig, Simulator
 from tests.github_standin import GitHubStandin
 from tests.integration.client_rig import LinkedClock
 from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA, RunnerEnv

@@ -18,15 +18,15 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from capwrapper_action import pipeline
 from capwrapper_action.errors import ActionError
 from capwrapper_action.main import run
-from capwrapper_action.simulator import SimConfig, Simulator
-from capwrapper_action.timeutil import VirtualClock
+from capwrapper_action.release import pipeline
+from capwrapper_simulator import SimConfig, Simulator
 from tests.echo_api import Answer, EchoApi, Responder, always, builds_api, json_answer
 from tests.github_standin import GitHubStandin
 from tests.leaks import assert_no_leaks
 from tests.runner_files import RunnerEnv
+from tests.virtual_clock import VirtualClock
 
 KEY = "cwk_live_Q7vX2mZ9pL4sR8tNw3Yb"
 WRONG_KEY = "wrk_test_H5cJ8nB2vK6xD1zF"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from capwrapper_action.simulator import (
+from capwrapper_simulator import (
     Fault,
     ManualClock,
     PlatformConfig,
@@ -638,7 +638,7 @@ def test_command_line_serves_until_sigterm() -> None:
     command = [
         sys.executable,
         "-m",
-        "capwrapper_action.simulator",
+        "capwrapper_simulator",
         "--port",
         "0",
         "--key",

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from capwrapper_action import client as client_module
+from capwrapper_action.api import client as client_module
 from capwrapper_action.main import run
 from capwrapper_action.retry import RetryPolicy
-from capwrapper_action.simulator import Fault, ManualClock, SimConfig, Simulator
+from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
 from tests.integration.client_rig import LinkedClock
 from tests.runner_files import RunnerEnv
 

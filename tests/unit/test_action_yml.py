@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
-from capwrapper_action.config import Config
-from capwrapper_action.inputs import INPUT_DEFAULTS, INPUT_NAMES, SECRET_INPUTS
+from capwrapper_action.config.inputs import INPUT_DEFAULTS, INPUT_NAMES, SECRET_INPUTS
+from capwrapper_action.config.settings import Config
 
 ACTION_YML = Path(__file__).resolve().parents[2] / "action.yml"
 

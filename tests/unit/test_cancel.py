@@ -14,14 +14,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 
+from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.cancel import RAISE_AGAIN_AFTER, Cancellation
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.models import Build, Platform
-from capwrapper_action.polling import make_strategy
-from capwrapper_action.result import CANCELLED, PlatformState
+from capwrapper_action.result import PlatformState, RunStatus
 from capwrapper_action.timeutil import RealClock
-from capwrapper_action.waiting import wait_for_builds
+from capwrapper_action.wait.polling import make_strategy
+from capwrapper_action.wait.waiting import wait_for_builds
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGTERM"), reason="POSIX signals")
 
@@ -234,5 +234,5 @@ def test_the_waiter_ends_cancelled_on_a_real_signal(
             )
     finally:
         timer.cancel()
-    assert result == CANCELLED
+    assert result == RunStatus.CANCELLED
     assert states["android"].status == "queued"  # cancelled before the first check (30 s)

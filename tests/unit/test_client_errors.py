@@ -18,7 +18,8 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from capwrapper_action.client import CapwrapperClient, user_agent
+from capwrapper_action.api.client import CapwrapperClient, user_agent
+from capwrapper_action.api.http import GarbledResponseError
 from capwrapper_action.errors import (
     ApiError,
     AuthError,
@@ -31,9 +32,8 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.http import GarbledResponseError
 from capwrapper_action.retry import RetryPolicy
-from capwrapper_action.timeutil import VirtualClock
+from tests.virtual_clock import VirtualClock
 
 KEY = "sk_live_TOPSECRET_0123456789"
 BASE = "https://api.example.test/v1"

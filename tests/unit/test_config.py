@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capwrapper_action.config import (
+from capwrapper_action.config.inputs import INPUT_NAMES, read_inputs
+from capwrapper_action.config.settings import (
     Config,
     ConfigErrors,
     ResumeRef,
@@ -20,7 +21,6 @@ from capwrapper_action.config import (
     parse_config,
 )
 from capwrapper_action.errors import ActionError, ConfigError
-from capwrapper_action.inputs import INPUT_NAMES, read_inputs
 
 KEY = "sk_live_TOPSECRETKEY"
 TOKEN = "ghs_TOPSECRETTOKEN"

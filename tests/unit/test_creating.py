@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action.creating import create_or_adopt, deploy_once
+from capwrapper_action.api.creating import create_or_adopt, deploy_once
 from capwrapper_action.errors import BadRequestError, ServerError
 from tests.unit.test_client_errors import BUILD, js, rig
 

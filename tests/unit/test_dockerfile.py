@@ -77,9 +77,9 @@ def test_dockerignore_is_an_allow_list_of_exactly_the_copied_sources(spec: Docke
         ("requirements.txt", False),
         ("entrypoint.py", False),
         ("capwrapper_action/__init__.py", False),
-        ("capwrapper_action/simulator/api.py", False),
+        ("capwrapper_simulator/api.py", True),  # the simulator never enters the image
         ("capwrapper_action/__pycache__/main.cpython-311.pyc", True),
-        ("capwrapper_action/simulator/__pycache__/x.pyc", True),
+        ("capwrapper_action/api/__pycache__/x.pyc", True),
         ("tests/unit/test_dockerfile.py", True),
         (".venv/bin/python", True),
         ("requirements-dev.txt", True),

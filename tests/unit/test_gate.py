@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from capwrapper_action.gate import NOT_REQUESTED, decide_deploy
-from capwrapper_action.github_context import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
-from capwrapper_action.models import Build, Platform
+from capwrapper_action.api.models import Build, Platform
+from capwrapper_action.github.context import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
+from capwrapper_action.github.gate import NOT_REQUESTED, decide_deploy
 from capwrapper_action.result import PlatformState
 
 SHA = "d" * 40

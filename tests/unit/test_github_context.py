@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action.github_context import (
+from capwrapper_action.github.context import (
     SOURCE_API,
     SOURCE_PAYLOAD,
     GitHubContext,
@@ -187,7 +187,7 @@ def test_enterprise_urls_are_kept(tmp_path: Path) -> None:
 def test_read_event_does_not_import_pygithub(tmp_path: Path) -> None:
     code = (
         "import sys, json\n"
-        "from capwrapper_action.github_context import read_event\n"
+        "from capwrapper_action.github.context import read_event\n"
         "read_event(json.loads(sys.argv[1]))\n"
         "print(sorted(m for m in sys.modules if m == 'github' or m.startswith('github.')))\n"
     )

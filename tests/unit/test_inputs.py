@@ -8,9 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capwrapper_action.config_file import merge_config_file
-from capwrapper_action.errors import ConfigError
-from capwrapper_action.inputs import (
+from capwrapper_action.config.file import merge_config_file
+from capwrapper_action.config.inputs import (
     INPUT_DEFAULTS,
     INPUT_NAMES,
     normalize,
@@ -18,7 +17,8 @@ from capwrapper_action.inputs import (
     show,
     workspace_of,
 )
-from capwrapper_action.strict_yaml import YamlProblem, json_safe, load_yaml
+from capwrapper_action.config.strict_yaml import YamlProblem, json_safe, load_yaml
+from capwrapper_action.errors import ConfigError
 
 
 def test_missing_inputs_get_their_defaults() -> None:

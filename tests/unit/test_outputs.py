@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from capwrapper_action import result as R
+from capwrapper_action.api.models import Build, Deploy
 from capwrapper_action.errors import AuthError, ConfigError
-from capwrapper_action.models import Build, Deploy
-from capwrapper_action.outputs import JSON_LIMIT, OUTPUT_NAMES, build_outputs
+from capwrapper_action.report.outputs import JSON_LIMIT, OUTPUT_NAMES, build_outputs
+from capwrapper_action.result import RunStatus
 from tests.runner_files import ACTION_YML
 
 
@@ -23,7 +24,7 @@ def _build(**fields: Any) -> Build:
 
 def _both_succeeded() -> R.RunResult:
     result = R.RunResult.for_platforms(("android", "ios"))
-    result.status = R.SUCCESS
+    result.status = RunStatus.SUCCESS
     result.version = "1.4.0"
     result.commit_sha = "8a1f0c3e5b7d9f2a4c6e8b0d1f3a5c7e9b2d4f6a"
     result.pull_request = 17

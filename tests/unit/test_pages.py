@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from capwrapper_action.api.pages import parse_page
 from capwrapper_action.errors import UnexpectedResponseError
-from capwrapper_action.pages import parse_page
 
 BASE = "https://api.example.test/v1"
 

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import polling as bench
-from capwrapper_action.models import Build
-from capwrapper_action.polling import (
+from capwrapper_action.api.models import Build
+from capwrapper_action.wait.polling import (
     MAX_INTERVAL,
     AdaptiveStrategy,
     FixedStrategy,

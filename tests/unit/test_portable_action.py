@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from capwrapper_action.inputs import read_inputs
+from capwrapper_action.config.inputs import read_inputs
 from tests.runner_files import input_env_name
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from capwrapper_action.creating import create_or_adopt, deploy_once
+from capwrapper_action.api.creating import create_or_adopt, deploy_once
 from capwrapper_action.errors import RateLimitedError, ServerError
 from capwrapper_action.retry import RetryBudget, RetryPolicy, plan_delay, spread_ceiling
 from tests.unit.test_client_errors import BUILD, Answer, js, rig

@@ -14,15 +14,16 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action import markdown as md
 from capwrapper_action import result as R
+from capwrapper_action.api.models import Build, Deploy
 from capwrapper_action.errors import (
     CancelledError,
     ConfigError,
     TimedOutError,
 )
-from capwrapper_action.models import Build, Deploy
-from capwrapper_action.summary import SummaryOptions, render_summary
+from capwrapper_action.report import markdown as md
+from capwrapper_action.report.summary import SummaryOptions, render_summary
+from capwrapper_action.result import RunStatus
 from tests.markdown_text import outside_code_blocks
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -53,7 +54,7 @@ def _build(platform: str, status: str, *, done: float | None = None, **extra: An
     return Build.from_api(obj)
 
 
-def _result(status: str, **builds: Build) -> R.RunResult:
+def _result(status: RunStatus, **builds: Build) -> R.RunResult:
     result = R.RunResult.for_platforms(("android", "ios"))
     result.status = status
     result.version = "1.4.0"
@@ -70,12 +71,12 @@ def _result(status: str, **builds: Build) -> R.RunResult:
 
 def both_succeeded() -> R.RunResult:
     android = _build("android", "success", done=412)
-    return _result(R.SUCCESS, android=android, ios=_build("ios", "success", done=655))
+    return _result(RunStatus.SUCCESS, android=android, ios=_build("ios", "success", done=655))
 
 
 def one_failed() -> R.RunResult:
     result = _result(
-        R.FAILED,
+        RunStatus.FAILED,
         android=_build("android", "success", done=412),
         ios=_build(
             "ios",
@@ -91,7 +92,9 @@ def one_failed() -> R.RunResult:
 
 def timed_out() -> R.RunResult:
     result = _result(
-        R.TIMED_OUT, android=_build("android", "success", done=412), ios=_build("ios", "building")
+        RunStatus.TIMED_OUT,
+        android=_build("android", "success", done=412),
+        ios=_build("ios", "building"),
     )
     result.error = TimedOutError(
         "The builds did not finish within 30m (ios is still building).",
@@ -103,14 +106,16 @@ def timed_out() -> R.RunResult:
 
 def cancelled() -> R.RunResult:
     android, ios = _build("android", "queued"), _build("ios", "building")
-    result = _result(R.CANCELLED, android=android, ios=ios)
+    result = _result(RunStatus.CANCELLED, android=android, ios=ios)
     result.error = CancelledError("The run was cancelled while waiting for the builds.")
     result.gate = None
     return result
 
 
 def created() -> R.RunResult:
-    result = _result(R.CREATED, android=_build("android", "queued"), ios=_build("ios", "queued"))
+    result = _result(
+        RunStatus.CREATED, android=_build("android", "queued"), ios=_build("ios", "queued")
+    )
     result.gate = R.GateDecision(False, False, "deploy not requested (set `deploy: true`)")
     return result
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action import collection_validators as C
-from capwrapper_action import url_validators as U
-from capwrapper_action import validators as V
+from capwrapper_action.config import lists as C
+from capwrapper_action.config import urls as U
+from capwrapper_action.config import values as V
 from capwrapper_action.errors import ConfigError
 
 SECRET = "sk_live_TOPSECRET123"
@@ -644,7 +644,7 @@ def test_download_path_through_a_symlink_leading_out_is_refused(tmp_path: Path) 
 
 
 def test_examples_cover_every_input_and_are_valid_where_checkable() -> None:
-    from capwrapper_action.inputs import INPUT_NAMES
+    from capwrapper_action.config.inputs import INPUT_NAMES
 
     assert set(V.EXAMPLES) == set(INPUT_NAMES)
     assert U.api_url(V.EXAMPLES["api-url"])

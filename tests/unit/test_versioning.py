@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from capwrapper_action.api.models import Build
 from capwrapper_action.errors import ConfigError
-from capwrapper_action.models import Build
-from capwrapper_action.versioning import highest_version, resolve_version
+from capwrapper_action.release.versioning import highest_version, resolve_version
 
 BUNDLE = "com.example.shop"
 BOTH = ("android", "ios")

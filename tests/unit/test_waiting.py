@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.errors import (
     ApiError,
     AuthError,
@@ -22,11 +23,10 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.models import Build, Platform
-from capwrapper_action.polling import PollStrategy, make_strategy
-from capwrapper_action.result import CANCELLED, FAILED, SUCCESS, TIMED_OUT, PlatformState
-from capwrapper_action.timeutil import VirtualClock
-from capwrapper_action.waiting import wait_for_builds
+from capwrapper_action.result import PlatformState, RunStatus
+from capwrapper_action.wait.polling import PollStrategy, make_strategy
+from capwrapper_action.wait.waiting import wait_for_builds
+from tests.virtual_clock import VirtualClock
 
 Steps = Sequence[tuple[float, str]]
 
@@ -128,7 +128,7 @@ def test_success_records_builds_and_logs_one_line_per_change() -> None:
     clock, client, states, log = setup(
         {"android": [(0, "queued"), (12, "building"), (95, "success")]}
     )
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     state = states["android"]
     assert state.build is not None
     assert state.build.status == "success"
@@ -148,7 +148,7 @@ def test_two_platforms_take_as_long_as_the_slower() -> None:
             "ios": [(0, "queued"), (20, "building"), (600, "success")],
         }
     )
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     assert 600 <= clock.now() <= 660
     assert client.requests("bld_android") < client.requests("bld_ios")
     assert all(s.build is not None and s.build.status == "success" for s in states.values())
@@ -161,7 +161,7 @@ def test_one_failure_waits_for_the_other_and_reports_failed() -> None:
             "ios": [(0, "queued"), (200, "success")],
         }
     )
-    assert wait(clock, client, states, log) == FAILED
+    assert wait(clock, client, states, log) == RunStatus.FAILED
     assert clock.now() >= 200
     line = next(line for _, line in log.lines if "→ failed" in line)
     assert line.startswith("android: queued → failed (0m 30s): Gradle failed")
@@ -170,7 +170,7 @@ def test_one_failure_waits_for_the_other_and_reports_failed() -> None:
 
 def test_timeout_checks_once_more_at_the_deadline_then_gives_up() -> None:
     clock, client, states, log = setup({"android": [(0, "queued"), (10, "building")]})
-    assert wait(clock, client, states, log, timeout=300) == TIMED_OUT
+    assert wait(clock, client, states, log, timeout=300) == RunStatus.TIMED_OUT
     assert clock.now() == pytest.approx(300)
     assert client.calls[-1][0] == pytest.approx(300)
     assert "stopped waiting (timed out) after 5m 00s: android building" in log.text()
@@ -179,7 +179,7 @@ def test_timeout_checks_once_more_at_the_deadline_then_gives_up() -> None:
 
 def test_a_build_finishing_just_before_the_deadline_is_not_timed_out() -> None:
     clock, client, states, log = setup({"android": [(0, "building"), (298, "success")]})
-    assert wait(clock, client, states, log, timeout=300) == SUCCESS
+    assert wait(clock, client, states, log, timeout=300) == RunStatus.SUCCESS
     assert clock.now() == pytest.approx(300)
 
 
@@ -187,7 +187,7 @@ def test_queue_timeout_names_the_queued_build() -> None:
     clock, client, states, log = setup(
         {"android": [(0, "queued"), (10, "building")], "ios": [(0, "queued")]}
     )
-    assert wait(clock, client, states, log, queue_timeout=120) == TIMED_OUT
+    assert wait(clock, client, states, log, queue_timeout=120) == RunStatus.TIMED_OUT
     assert clock.now() == pytest.approx(120)
     assert "ios: still queued after 2m 00s (queue-timeout)" in log.text()
     assert "android: still queued" not in log.text()
@@ -197,7 +197,7 @@ def test_queue_timeout_does_not_apply_once_building() -> None:
     clock, client, states, log = setup(
         {"android": [(0, "queued"), (100, "building"), (400, "success")]}
     )
-    assert wait(clock, client, states, log, queue_timeout=120) == SUCCESS
+    assert wait(clock, client, states, log, queue_timeout=120) == RunStatus.SUCCESS
 
 
 def test_cancel_event_stops_the_wait() -> None:
@@ -211,7 +211,7 @@ def test_cancel_event_stops_the_wait() -> None:
         return original(build_id)
 
     client.get_build = get_build  # type: ignore[method-assign]
-    assert wait(clock, client, states, log, cancel=cancel) == CANCELLED
+    assert wait(clock, client, states, log, cancel=cancel) == RunStatus.CANCELLED
     assert clock.now() == pytest.approx(60.5)
     assert "stopped waiting (cancelled) after 1m 00s: android building" in log.text()
 
@@ -219,7 +219,7 @@ def test_cancel_event_stops_the_wait() -> None:
 def test_cancelled_error_from_a_request_ends_the_wait_as_cancelled() -> None:
     clock, client, states, log = setup({"android": [(0, "queued")]})
     client.faults["bld_android"] = [None, None, CancelledError("Cancelled by SIGTERM.")]
-    assert wait(clock, client, states, log) == CANCELLED
+    assert wait(clock, client, states, log) == RunStatus.CANCELLED
     assert states["android"].status == "queued"
 
 
@@ -227,7 +227,7 @@ def test_cancel_already_set_sends_no_request() -> None:
     clock, client, states, log = setup({"android": [(0, "queued")]})
     cancel = threading.Event()
     cancel.set()
-    assert wait(clock, client, states, log, cancel=cancel) == CANCELLED
+    assert wait(clock, client, states, log, cancel=cancel) == RunStatus.CANCELLED
     assert client.calls == []
 
 
@@ -245,7 +245,7 @@ def test_transient_failures_are_survived(fault: ApiError) -> None:
         {"android": [(0, "queued"), (10, "building"), (200, "success")]}
     )
     client.faults["bld_android"] = [None, fault, fault, fault]
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     failures = [line for _, line in log.lines if "status check failed" in line]
     assert len(failures) == 3
     assert "checking again in 0m 05s" in failures[0]
@@ -255,7 +255,7 @@ def test_transient_failures_are_survived(fault: ApiError) -> None:
 def test_retry_after_of_a_rate_limit_is_honoured() -> None:
     clock, client, states, log = setup({"android": [(0, "queued"), (600, "success")]})
     client.faults["bld_android"] = [RateLimitedError("HTTP 429", status_code=429, retry_after=90)]
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     assert client.calls[1][0] - client.calls[0][0] == pytest.approx(90)
 
 
@@ -273,7 +273,7 @@ def test_failure_count_resets_after_a_good_answer() -> None:
     clock, client, states, log = setup({"android": [(0, "queued"), (2000, "success")]})
     fault: BaseException | None = NetworkError("Connection reset")
     client.faults["bld_android"] = ([fault] * 5 + [None]) * 6
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
 
 
 @pytest.mark.parametrize(
@@ -292,7 +292,7 @@ def test_unknown_status_is_running_and_logged_once() -> None:
     clock, client, states, log = setup(
         {"android": [(0, "queued"), (10, "paused"), (100, "building"), (150, "success")]}
     )
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     notes = [line for _, line in log.lines if "unknown status 'paused'" in line]
     assert len(notes) == 1
     assert "android: queued → paused" in log.text()
@@ -305,7 +305,7 @@ def test_heartbeat_at_most_once_a_minute_while_nothing_changes() -> None:
             "ios": [(0, "queued"), (700, "building"), (1000, "success")],
         }
     )
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     times = [t for t, _ in log.lines]
     assert all(b - a >= 0 for a, b in itertools.pairwise(times))
     beats = [(t, line) for t, line in log.lines if line.startswith("still waiting: ")]
@@ -318,7 +318,7 @@ def test_heartbeat_at_most_once_a_minute_while_nothing_changes() -> None:
 
 def test_start_is_inferred_when_building_was_never_seen() -> None:
     clock, client, states, log = setup({"android": [(0, "queued"), (7, "success")]})
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     assert states["android"].started_at == wall_at(clock, 5)  # last seen queued
 
 
@@ -327,7 +327,7 @@ def test_start_reported_by_the_server_is_used() -> None:
         {"android": [(0, "queued"), (8, "building"), (60, "success")]}
     )
     client.raw = {"startedAt": "2026-01-01T00:00:03Z"}
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     assert states["android"].started_at == datetime.fromisoformat("2026-01-01T00:00:03+00:00")
 
 
@@ -337,7 +337,7 @@ def test_a_resumed_build_is_polled_by_its_age() -> None:
         {"android": [(0, "building"), (30, "success")]}, created_ago=560
     )
     result = wait(clock, client, states, log, strategy=make_strategy(None, history))
-    assert result == SUCCESS
+    assert result == RunStatus.SUCCESS
     assert client.calls[0][0] == pytest.approx(15)  # age 575: the first check of the window
     assert clock.now() == pytest.approx(30)
 
@@ -345,7 +345,7 @@ def test_a_resumed_build_is_polled_by_its_age() -> None:
 def test_builds_already_final_need_no_request() -> None:
     clock, client, states, log = setup({"android": [(0, "success")]})
     states["android"].build = Build(id="bld_android", status="success")
-    assert wait(clock, client, states, log) == SUCCESS
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
     assert client.calls == []
 
 
@@ -357,7 +357,7 @@ def test_a_missing_build_is_a_programming_error() -> None:
 
 def test_fixed_interval_is_followed() -> None:
     clock, client, states, log = setup({"android": [(0, "queued"), (95, "success")]})
-    assert wait(clock, client, states, log, strategy=make_strategy(10, [])) == SUCCESS
+    assert wait(clock, client, states, log, strategy=make_strategy(10, [])) == RunStatus.SUCCESS
     assert [round(t) for t, _ in client.calls] == list(range(10, 101, 10))
 
 
@@ -395,6 +395,6 @@ def test_status_checks_never_retry_past_the_timeout() -> None:
     """The client's retries (a rate limit is waited out for minutes) end at the wait's end."""
     clock, client, states, log = setup({"android": [(0, "queued"), (30, "success")]})
     start = clock.now()
-    assert wait(clock, client, states, log, timeout=600) == SUCCESS
+    assert wait(clock, client, states, log, timeout=600) == RunStatus.SUCCESS
     assert client.deadlines
     assert set(client.deadlines) == {start + 600}

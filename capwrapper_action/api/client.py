@@ -1,0 +1,240 @@
+"""The Capwrapper API client: one session, timeouts on every call, errors mapped in one place
+(``http``), reads retried on transient failures, creates sent exactly once.
+
+Creates are never repeated here: ``creating`` decides what to do after a create whose outcome
+is unknown (``ApiError.outcome_unknown``), because only it can look for what was made.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+
+from capwrapper_action import __version__
+from capwrapper_action.api.http import (
+    GarbledResponseError,
+    decode_json,
+    error_for_exception,
+    error_for_status,
+    one_line,
+)
+from capwrapper_action.api.models import Build, Deploy
+from capwrapper_action.api.pages import parse_page
+from capwrapper_action.errors import (
+    ApiError,
+    CancelledError,
+    NetworkError,
+    RateLimitedError,
+    ServerError,
+)
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.retry import Delay, RetryBudget, RetryPolicy
+from capwrapper_action.timeutil import Clock
+
+T = TypeVar("T")
+PROJECT_URL: str | None = None  # the action's repository, shown in the User-Agent once known
+MAX_BODY = 8 * 1024 * 1024  # longest answer read; the API's answers are a few kB
+RETRIED_ERRORS: tuple[type[ApiError], ...] = (
+    NetworkError, ServerError, RateLimitedError, GarbledResponseError,
+)
+
+
+def user_agent() -> str:
+    suffix = f" (+{PROJECT_URL})" if PROJECT_URL else ""
+    return f"capwrapper-action/{__version__}{suffix}"
+
+
+class CapwrapperClient:
+    """Talks to ``base_url`` (e.g. ``https://api.capwrapper.com/v1``) with ``api_key``.
+    Safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        session: requests.Session,
+        clock: Clock,
+        log: ActionIO,
+        cancel: threading.Event,
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = (10.0, 30.0),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key = api_key
+        self.session = session
+        self.clock = clock
+        self.log = log
+        self.cancel = cancel
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"CapwrapperClient({self.base_url!r})"
+
+    # -- the API -------------------------------------------------------------------------------
+    def create_build(self, body: Mapping[str, Any], *, idempotency_key: str) -> Build:
+        """POST /builds, once. Errors carry ``outcome_unknown``."""
+        data = self._send("POST", "/builds", body=body, idempotency_key=idempotency_key)
+        return _shaped(lambda: Build.from_api(_unwrap(data)), "POST", "/builds")
+
+    def create_deploy(self, body: Mapping[str, Any], *, idempotency_key: str) -> Deploy:
+        """POST /deploys, once. Errors carry ``outcome_unknown``."""
+        data = self._send("POST", "/deploys", body=body, idempotency_key=idempotency_key)
+        build_id = str(body.get("buildId", ""))
+        return _shaped(lambda: Deploy.from_api(_unwrap(data), build_id), "POST", "/deploys")
+
+    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
+        """GET /builds/<id>, retried on transient failures; no retry wait ends past
+        ``deadline`` (on ``clock.now()``)."""
+        path = "/builds/" + quote(build_id, safe="")
+        data = self._read(path, deadline=deadline)
+        return _shaped(lambda: Build.from_api(_unwrap(data)), "GET", path)
+
+    def list_builds(
+        self, *, limit: int = 100, max_items: int = 300, deadline: float | None = None
+    ) -> list[Build]:
+        """GET /builds (newest first), following cursors up to ``max_items`` builds. Entries
+        that are not build objects are skipped. No retry wait ends past ``deadline``."""
+        builds: list[Build] = []
+        params: dict[str, str] = {"limit": str(max(1, min(limit, max_items)))}
+        seen: set[tuple[tuple[str, str], ...]] = set()
+        while len(builds) < max_items:
+            data = self._read("/builds", params, deadline=deadline)
+            page = parse_page(data, self.base_url, self.log)
+            builds.extend(page.builds)
+            if page.next_params is None or not page.builds:
+                break
+            params = {"limit": params["limit"], **page.next_params}
+            marker = tuple(sorted(params.items()))
+            if marker in seen:
+                self.log.debug("GET /builds: the cursor repeats; stopping there")
+                break
+            seen.add(marker)
+        return builds[:max_items]
+
+    # -- waiting, shared with ``creating`` -------------------------------------------------------
+    def pause(self, delay: Delay, what: str) -> None:
+        """Sleep on the clock; ``CancelledError`` at once when the run is cancelled."""
+        if self.clock.sleep(delay.seconds, self.cancel) or self.cancel.is_set():
+            raise CancelledError(f"Cancelled while waiting to retry {what}.")
+
+    def budget(self, deadline: float | None = None) -> RetryBudget:
+        """A fresh retry budget for one call, starting now."""
+        return RetryBudget(self.retry, self.clock.now(), deadline)
+
+    def wait_to_retry(self, budget: RetryBudget, error: ApiError, what: str, why: str) -> None:
+        """Log and sleep before sending ``what`` again, or raise ``error`` (saying how hard
+        the call tried) once ``budget`` has run out; a 429 draws on the rate-limit allowance.
+        ``why`` ends the log line."""
+        now = self.clock.now()
+        throttled = isinstance(error, RateLimitedError)
+        delay = budget.next_delay(now, error.retry_after, self.rng, throttled=throttled)
+        if delay is None:
+            if budget.attempts > 1:
+                error.message += f" (gave up after {budget.spent(now)})"
+            raise error
+        self.log.info(f"Retrying {what} in {delay.describe()}, {budget.progress(now)}{why}")
+        self.pause(delay, what)
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def _read(
+        self, path: str, params: Mapping[str, str] | None = None, *,
+        deadline: float | None = None,
+    ) -> Any:
+        budget = self.budget(deadline)
+        while True:
+            try:
+                return self._send("GET", path, params=params)
+            except RETRIED_ERRORS as exc:
+                why = exc.message.removeprefix(f"GET {path} ")
+                self.wait_to_retry(budget, exc, f"GET {path}", f"; it {why}")
+
+    def _send(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
+    ) -> Any:
+        """One request; the decoded JSON of a 2xx answer, or an ``ApiError``."""
+        if self.cancel.is_set():
+            raise CancelledError(f"Cancelled before {method} {path} was sent.")
+        headers = self._headers(body is not None, idempotency_key)
+        with self._count_lock:
+            self.request_count += 1
+        started = time.monotonic()
+        try:
+            with self.session.request(
+                method, self.base_url + path, params=params, json=body, headers=headers,
+                timeout=self.timeout, allow_redirects=False, stream=True,
+            ) as response:
+                raw = _read_body(response, method, path)
+        except requests.RequestException as exc:
+            error = error_for_exception(exc, method=method, path=path, timeout=self.timeout)
+            self.log.debug(f"{method} {path} -> {type(exc).__name__} after {_ms(started)} ms")
+            raise error from None
+        self.log.debug(f"{method} {path} -> {response.status_code} in {_ms(started)} ms")
+        if not 200 <= response.status_code < 300:  # noqa: PLR2004
+            raise error_for_status(
+                response, raw, method=method, path=path, now=self.clock.wall(), secret=self._key
+            )
+        return decode_json(
+            raw, method=method, path=path, status=response.status_code, secret=self._key
+        )
+
+    def _headers(self, has_body: bool, idempotency_key: str | None) -> dict[str, str]:
+        headers = {
+            "Authorization": f"Bearer {self._key}",
+            "Accept": "application/json",
+            "User-Agent": user_agent(),
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        return headers
+
+
+def _read_body(response: requests.Response, method: str, path: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise GarbledResponseError(
+                f"{method} {path}: the answer is larger than {MAX_BODY // (1024 * 1024)} MiB.",
+                status_code=response.status_code, method=method, path=path,
+                outcome_unknown=True,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _unwrap(data: Any) -> Any:
+    """A single object, also when wrapped as ``{"data": {...}}``."""
+    if isinstance(data, dict) and "id" not in data and isinstance(data.get("data"), dict):
+        return data["data"]
+    return data
+
+
+def _shaped(parse: Callable[[], T], method: str, path: str) -> T:
+    """Run ``parse``; a wrong JSON shape names the request (a create may have been made)."""
+    try:
+        return parse()
+    except ApiError as exc:
+        raise type(exc)(
+            f"{method} {path}: {one_line(exc.message)}", method=method, path=path,
+            outcome_unknown=method == "POST",
+        ) from None
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,110 @@
+"""What the API returns, read leniently: unknown fields are kept in ``raw``, missing or
+mistyped optional fields become None, and only a missing id is an error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from capwrapper_action.errors import UnexpectedResponseError
+from capwrapper_action.timeutil import parse_timestamp
+
+Platform = Literal["android", "ios"]
+PLATFORMS: tuple[Platform, ...] = ("android", "ios")
+
+
+
+class BuildStatus(StrEnum):
+    """The build statuses the API docs list. A server may send others, so ``Build.status``
+    stays text; compare it with these members."""
+
+    QUEUED = "queued"
+    BUILDING = "building"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+
+FINAL_STATUSES = frozenset({BuildStatus.SUCCESS, BuildStatus.FAILED})
+KNOWN_STATUSES = frozenset(BuildStatus)
+MAX_TEXT = 2000  # longest server text kept in a field (errors, names) — bodies can be huge
+
+
+def _text(value: object, limit: int = MAX_TEXT) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value) if isinstance(value, (int, float)) else None
+        if value is None:
+            return None
+    return value[:limit]
+
+
+@dataclass(frozen=True)
+class Build:
+    id: str
+    status: str
+    platform: str | None = None
+    version: str | None = None
+    bundle_id: str | None = None
+    created_at: datetime | None = None
+    completed_at: datetime | None = None
+    download_url: str | None = field(default=None, repr=False)
+    error: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from creation to completion, when both are known."""
+        if self.created_at is None or self.completed_at is None:
+            return None
+        return (self.completed_at - self.created_at).total_seconds()
+
+    @classmethod
+    def from_api(cls, obj: object, *, what: str = "build") -> Build:
+        if not isinstance(obj, Mapping):
+            raise UnexpectedResponseError(
+                f"Expected a JSON object for the {what}, got {type(obj).__name__}."
+            )
+        build_id = obj.get("id")
+        if not isinstance(build_id, str) or not build_id.strip():
+            raise UnexpectedResponseError(f"The {what} in the answer has no 'id'.")
+        status = _text(obj.get("status"), 64) or "unknown"
+        return cls(
+            id=build_id[:200],
+            status=status.strip().lower(),
+            platform=_text(obj.get("platform"), 32),
+            version=_text(obj.get("version"), 128),
+            bundle_id=_text(obj.get("bundleId"), 256),
+            created_at=parse_timestamp(obj.get("createdAt")),
+            completed_at=parse_timestamp(obj.get("completedAt")),
+            download_url=_text(obj.get("downloadUrl"), 8192),
+            error=_text(obj.get("error")),
+            raw=dict(obj),
+        )
+
+
+@dataclass(frozen=True)
+class Deploy:
+    id: str
+    build_id: str
+    status: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, obj: object, build_id: str) -> Deploy:
+        if not isinstance(obj, Mapping):
+            raise UnexpectedResponseError(
+                f"Expected a JSON object for the deploy, got {type(obj).__name__}."
+            )
+        deploy_id = obj.get("id")
+        if not isinstance(deploy_id, str) or not deploy_id.strip():
+            raise UnexpectedResponseError("The deploy in the answer has no 'id'.")
+        status = _text(obj.get("status"), 64)
+        return cls(id=deploy_id[:200], build_id=build_id, status=status, raw=dict(obj))

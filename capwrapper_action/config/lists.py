@@ -1,0 +1,161 @@
+"""Parsers of the inputs that hold several values: the lists (``platforms``, ``permissions``,
+``deploy-labels``), the mappings (``build-options``, ``deploy-options``) and the build ids to
+resume (``build-id``). Errors as in ``validators``: ``ConfigError`` with an example."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from capwrapper_action.api.models import PLATFORMS, Platform
+from capwrapper_action.config.inputs import show
+from capwrapper_action.config.values import invalid
+
+MAX_MAPPING_BYTES = 64 * 1024
+MAX_LABEL = 50  # GitHub's own limit for a label name
+MAX_ITEMS = 64
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+_BUILD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_PLATFORM_BY_NAME: Mapping[str, Platform] = {p: p for p in PLATFORMS}
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def _items(name: str, value: str) -> list[str]:
+    """Words separated by commas, spaces or new lines, or a YAML list (``[a, b]`` or a block
+    list of ``- a`` lines)."""
+    text = value.strip()
+    if not (text.startswith("[") or text == "-" or text.startswith(("- ", "-\n", "-\t"))):
+        return [item for item in re.split(r"[,\s]+", text) if item]
+    from capwrapper_action.config.strict_yaml import YamlProblem, load_yaml
+
+    try:
+        data = load_yaml(value)
+    except YamlProblem as exc:
+        raise invalid(name, f"is not a valid YAML list ({exc})") from None
+    if not isinstance(data, list) or not all(
+        isinstance(x, (str, int)) and not isinstance(x, bool) for x in data
+    ):
+        raise invalid(name, "is YAML but not a list of plain words")
+    return [str(x).strip() for x in data if str(x).strip()]
+
+
+def platforms(value: str) -> tuple[Platform, ...]:
+    items = _items("platforms", value)
+    if not items:
+        raise invalid("platforms", "is empty; name at least one platform")
+    found: list[Platform] = []
+    for item in items:
+        platform = _PLATFORM_BY_NAME.get(item.lower())
+        if platform is None:
+            raise invalid("platforms", f"{show(item)} is not a platform; use android and/or ios")
+        if platform in found:
+            raise invalid("platforms", f"names {platform} more than once")
+        found.append(platform)
+    return tuple(found)
+
+
+def permissions(value: str) -> tuple[str, ...] | None:
+    """None (omit from the request) when empty."""
+    items = _items("permissions", value)
+    if len(items) > MAX_ITEMS:
+        raise invalid("permissions", f"lists {len(items)} permissions; the limit is {MAX_ITEMS}")
+    for index, item in enumerate(items):
+        if not _WORD.fullmatch(item):
+            raise invalid(
+                "permissions",
+                f"{show(item)} is not a permission name "
+                "(a letter, then letters, digits, '_' or '-', at most 64)",
+            )
+        if item in items[:index]:
+            raise invalid("permissions", f"names {show(item)} more than once")
+    return tuple(items) or None
+
+
+def deploy_labels(value: str) -> tuple[str, ...]:
+    """Labels may hold spaces: split on commas and new lines only. Repeats are dropped."""
+    labels = [label.strip() for label in re.split(r"[,\n\r]+", value) if label.strip()]
+    if len(labels) > MAX_ITEMS:
+        raise invalid("deploy-labels", f"lists {len(labels)} labels; the limit is {MAX_ITEMS}")
+    for label in labels:
+        if len(label) > MAX_LABEL:
+            raise invalid(
+                "deploy-labels",
+                f"label {show(label)} is {len(label)} characters long; "
+                f"GitHub labels have at most {MAX_LABEL}",
+            )
+    return tuple(dict.fromkeys(labels))
+
+
+# --- mappings --------------------------------------------------------------------------------
+
+BUILD_RESERVED: Mapping[str, str] = {
+    "url": "set it with the input 'app-url'",
+    "appname": "set it with the input 'app-name'",
+    "bundleid": "set it with the input 'bundle-id'",
+    "version": "set it with the input 'version'",
+    "platform": "choose platforms with the input 'platforms'",
+    "permissions": "set them with the input 'permissions'",
+}
+DEPLOY_RESERVED: Mapping[str, str] = {
+    "buildid": "the action sends the id of each build it deploys; to deploy existing builds, "
+    "give their ids in the input 'build-id'",
+}
+
+
+def options(name: str, value: str, *, reserved: Mapping[str, str]) -> Mapping[str, Any]:
+    """A YAML or JSON mapping (``{}`` when empty) of JSON-compatible values whose keys do not
+    override what the action sets itself (``reserved``: lower-cased key -> what to do)."""
+    if not value.strip():
+        return MappingProxyType({})
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_MAPPING_BYTES:
+        raise invalid(name, f"is {size:,} bytes long; the limit is {MAX_MAPPING_BYTES:,}")
+    from capwrapper_action.config.strict_yaml import YamlProblem, json_safe, load_yaml
+
+    try:
+        data = json_safe(load_yaml(value))
+    except YamlProblem as exc:
+        raise invalid(name, f"is not a valid YAML or JSON mapping ({exc})") from None
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"the single value {show(str(data))}"
+        raise invalid(name, f"must be a mapping of field names to values, not {kind}")
+    for key in data:
+        advice = reserved.get(key.lower())
+        if advice is not None:
+            raise invalid(name, f"sets {show(key)}, which the action sets itself; {advice}")
+    return MappingProxyType(data)
+
+
+# --- resume ids ------------------------------------------------------------------------------
+
+
+def build_id(value: str) -> tuple[tuple[str, Platform | None], ...]:
+    """``bld_x`` (platform learnt later from the API) or ``android:bld_x, ios:bld_y``."""
+    text = re.sub(r"\s*:\s*", ":", value.strip())
+    tokens = [t for t in re.split(r"[,\s]+", text) if t]
+    refs: list[tuple[str, Platform | None]] = []
+    for token in tokens:
+        head, colon, tail = token.partition(":")
+        ident, platform = (tail, _PLATFORM_BY_NAME.get(head.lower())) if colon else (head, None)
+        if colon and platform is None:
+            raise invalid("build-id", f"{show(head)} is not a platform; use android:<id>, ios:<id>")
+        if not _BUILD_ID.fullmatch(ident):
+            raise invalid(
+                "build-id",
+                f"{show(ident)} is not a build id (letters, digits, '_' and '-' only, at most 128)",
+            )
+        refs.append((ident, platform))
+    if len(refs) > 1 and any(p is None for _, p in refs):
+        raise invalid(
+            "build-id", "holds several ids; give one per platform: android:<id>, ios:<id>"
+        )
+    if len({p for _, p in refs}) < len(refs):
+        raise invalid("build-id", "names a platform more than once")
+    if len({i for i, _ in refs}) < len(refs):
+        raise invalid("build-id", "gives the same build id for two platforms")
+    return tuple(refs)

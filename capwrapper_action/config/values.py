@@ -1,0 +1,239 @@
+"""One parser per kind of input value: here the single values (secrets, names, versions,
+booleans, durations, paths), the examples and the checks every input goes through;
+``url_validators`` has the URLs, ``collection_validators`` the lists, mappings and build ids.
+
+Each parser takes the text of one input (already stripped by ``inputs.read_inputs``) and
+returns the typed value, or raises ``ConfigError(input, problem, example)``: the problem
+quotes the bad value (shortened, control characters escaped) and the example is a right
+value. The values of the secret inputs are never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+
+from capwrapper_action.config.inputs import input_error, show, workspace_path
+from capwrapper_action.errors import ConfigError
+from capwrapper_action.release.semver import BUMPS, Version
+
+EXAMPLES: Mapping[str, str] = {
+    "api-key": "${{ secrets.CAPWRAPPER_API_KEY }}",
+    "api-url": "https://api.capwrapper.com/v1",
+    "app-url": "https://shop.example.com",
+    "app-name": "Example Shop",
+    "bundle-id": "com.example.shop",
+    "version": "1.4.0 (or auto)",
+    "version-bump": "patch (or minor, major)",
+    "platforms": "android, ios",
+    "permissions": "camera, gps, notifications",
+    "build-options": '{"field": "value"} (or field: value lines)',
+    "build-id": "bld_abc123 (or android:bld_abc123, ios:bld_def456)",
+    "wait": "true (or false)",
+    "timeout": "30m (or 1800, 90s, 1h30m)",
+    "queue-timeout": "10m (or empty for no separate limit)",
+    "poll-interval": "auto (or 15)",
+    "github-token": "${{ github.token }}",
+    "deploy": "false (or true)",
+    "deploy-labels": "deploy, release",
+    "deploy-options": '{"track": "internal"}',
+    "download": "false (or true)",
+    "download-path": "capwrapper-artifacts",
+    "summary": "true (or false)",
+    "summary-download-links": "false (or true)",
+    "config-file": ".github/capwrapper.yml",
+    "dry-run": "false (or true)",
+}
+
+MAX_DURATION = 6 * 3600.0  # GitHub-hosted runners stop a job after 6 hours
+MAX_APP_NAME = 100
+MAX_BUNDLE_ID = 155
+UNEVALUATED_TOKEN = "${{ github.token }}"  # noqa: S105 - the default when not evaluated
+
+_CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_BUNDLE_PART = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_PLAIN_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+_UNITS = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
+_TRUE = ("true", "True", "TRUE")
+_FALSE = ("false", "False", "FALSE")
+
+
+def invalid(name: str, problem: str) -> ConfigError:
+    """The ``ConfigError`` for input ``name``, with the input's example."""
+    return input_error(name, problem, EXAMPLES.get(name, ""))
+
+
+def check_text(name: str, value: str, *, limit: int, multiline: bool, secret: bool) -> str:
+    """Refuse absurd sizes and control characters (tabs and line breaks are allowed only
+    where the input takes several lines). Runs on every input before its own parser."""
+    if len(value) > limit:
+        raise invalid(name, f"is {len(value):,} characters long; the limit is {limit:,}")
+    allowed = "\t\n\r" if multiline else ""
+    for index, ch in enumerate(value):
+        category = unicodedata.category(ch)
+        if ch in allowed or category not in _CONTROL:
+            continue
+        if ch in "\n\r\x85\u2028\u2029":
+            kind, rule = "a line break", "; it must be a single line"
+        elif category == "Cs":
+            kind, rule = "a byte that is not UTF-8", ""
+        else:
+            kind, rule = "a control character", ""
+        where = "" if secret else f" in {show(value)}"
+        at = f"U+{ord(ch):04X} at position {index + 1}"
+        raise invalid(name, f"contains {kind} ({at}){where}{rule}")
+    return value
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+def api_key(value: str, *, empty_problem: str) -> str:
+    """The key is never quoted: only what is wrong with it is said."""
+    if not value:
+        raise invalid("api-key", empty_problem)
+    if value.lower().startswith("bearer "):
+        raise invalid("api-key", "starts with 'Bearer '; give the key alone, the action adds it")
+    if not _HEADER_SAFE.fullmatch(value):
+        raise invalid(
+            "api-key",
+            "contains white space or a character that cannot be sent in an HTTP "
+            "header (the value is not shown); copy the key again into the secret",
+        )
+    return value
+
+
+def github_token(value: str) -> str:
+    """Free text that may be empty (labels then come from the event payload)."""
+    if value == UNEVALUATED_TOKEN:
+        return ""
+    if value and not _HEADER_SAFE.fullmatch(value):
+        raise invalid(
+            "github-token",
+            "contains white space or a character that cannot be sent in an "
+            "HTTP header (the value is not shown)",
+        )
+    return value
+
+
+# --- names and versions ----------------------------------------------------------------------
+
+
+def app_name(value: str) -> str:
+    if not value:
+        raise invalid("app-name", "is empty")
+    if len(value) > MAX_APP_NAME:
+        raise invalid(
+            "app-name",
+            f"{show(value)} is {len(value)} characters long; "
+            f"the limit is {MAX_APP_NAME} (stores show about 30)",
+        )
+    return value
+
+
+def bundle_id(value: str) -> str:
+    """Reverse-domain id valid for both stores' rules, loosely: two or more dot-separated
+    parts, each a letter followed by letters, digits, ``_`` or ``-``."""
+    if not value:
+        raise invalid("bundle-id", "is empty")
+    reason = ""
+    parts = value.split(".")
+    if len(value) > MAX_BUNDLE_ID:
+        reason = f"it is {len(value)} characters long; the limit is {MAX_BUNDLE_ID}"
+    elif len(parts) < 2:  # noqa: PLR2004
+        reason = "it needs at least two parts separated by dots"
+    elif "" in parts:
+        reason = "it has an empty part (two dots in a row, or a dot at an end)"
+    elif bad := [p for p in parts if not _BUNDLE_PART.fullmatch(p)]:
+        reason = (
+            f"part {show(bad[0], 30)} must start with a letter and hold only letters, digits, "
+            "'_' or '-'"
+        )
+    if reason:
+        raise invalid("bundle-id", f"{show(value)} is not a reverse-domain id: {reason}")
+    return value
+
+
+def version(value: str) -> str:
+    if not value:
+        raise invalid("version", "is empty; give a semantic version or auto")
+    if value.lower() == "auto":
+        return "auto"
+    if Version.try_parse(value) is not None:
+        return value
+    hint = ""
+    if value[:1] in ("v", "V") and Version.try_parse(value[1:]) is not None:
+        hint = "; drop the leading 'v'"
+    elif re.fullmatch(r"\d+(\.\d+)?", value):
+        hint = "; give all three numbers, e.g. 1.4.0"
+    raise invalid("version", f"{show(value)} is not a semantic version (MAJOR.MINOR.PATCH){hint}")
+
+
+def version_bump(value: str) -> str:
+    if value.lower() not in BUMPS:
+        raise invalid("version-bump", f"{show(value)} is not one of {', '.join(BUMPS)}")
+    return value.lower()
+
+# --- booleans, durations, paths --------------------------------------------------------------
+
+
+def boolean(name: str, value: str) -> bool:
+    """YAML 1.2 core booleans only: ``yes``/``on``/``1`` are refused, not guessed."""
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise invalid(name, f"{show(value)} is not a boolean; use true or false")
+
+
+def _seconds(name: str, value: str) -> float:
+    compact = re.sub(r"\s+", "", value).lower()
+    if compact.startswith("-"):
+        raise invalid(name, f"{show(value)} is negative; it must be more than 0")
+    if _PLAIN_SECONDS.fullmatch(compact):
+        return float(compact)
+    match = _UNITS.fullmatch(compact)
+    if compact and match and any(match.groups()):
+        hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+        return hours * 3600 + minutes * 60 + secs
+    raise invalid(
+        name,
+        f"{show(value)} is not a duration; give seconds (1800) or hours, minutes "
+        "and seconds such as 90s, 45m, 1h30m",
+    )
+
+
+def duration(name: str, value: str) -> float:
+    """Seconds: plain (``1800``, ``2.5``) or ``90s``, ``45m``, ``1h30m``, ``2h``; more than
+    0 and at most 6 hours."""
+    if not value:
+        raise invalid(name, "is empty; give a duration")
+    seconds = _seconds(name, value)
+    if seconds <= 0:
+        raise invalid(name, f"{show(value)} must be more than 0")
+    if seconds > MAX_DURATION:
+        raise invalid(
+            name,
+            f"{show(value)} is more than 6h, the longest a job runs on GitHub-hosted runners",
+        )
+    return seconds
+
+
+def poll_interval(value: str) -> float | None:
+    """None for ``auto``; else seconds from 1 to 600."""
+    if value.lower() == "auto":
+        return None
+    if not value:
+        raise invalid("poll-interval", "is empty; give auto or a number of seconds")
+    seconds = _seconds("poll-interval", value)
+    if not 1 <= seconds <= 600:  # noqa: PLR2004
+        raise invalid("poll-interval", f"{show(value)} must be from 1 to 600 seconds")
+    return seconds
+
+
+def download_path(value: str, *, workspace: Path) -> Path:
+    example = EXAMPLES["download-path"]
+    return workspace_path("download-path", value, workspace=workspace, example=example)

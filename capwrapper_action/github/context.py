@@ -1,0 +1,161 @@
+"""The GitHub context of the run: ``github_event`` reads the triggering event (``read_event``,
+``GitHubContext`` and the ``SOURCE_*`` names are re-exported here); this module adds the pull
+request and labels as the GitHub API has them now.
+
+``enrich`` asks the GitHub REST API (PyGithub, imported only then) for the live labels: a re-run
+replays the old payload, and labels change after the event. For a commit without a pull request
+in the payload it finds the pull request that produced it. When the API cannot be asked, it
+falls back to the payload with a warning that says why; the token never appears in a message.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from capwrapper_action.github.event import (
+    SOURCE_API,
+    SOURCE_PAYLOAD,
+    GitHubContext,
+    label_names,
+    read_event,
+)
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.PullRequest import PullRequest
+    from github.Repository import Repository
+
+__all__ = [
+    "SOURCE_API",
+    "SOURCE_PAYLOAD",
+    "GitHubContext",
+    "GithubFactory",
+    "enrich",
+    "make_github",
+    "read_event",
+]
+
+MAX_PULLS_SCANNED = 30
+
+GithubFactory = Callable[[str, str], "Github"]
+"""``(api_url, token) -> Github``; ``make_github`` is the default."""
+
+
+def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2) -> Github:
+    """A PyGithub client for ``api_url`` with short timeouts, few retries and no throttling."""
+    import github
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=retries, connect=retries, read=min(retries, 1), status=retries,
+        backoff_factor=0.25, status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}),
+        raise_on_status=False, respect_retry_after_header=False,
+    )
+    return github.Github(
+        base_url=api_url, auth=github.Auth.Token(token), timeout=timeout, retry=retry,
+        lazy=True, seconds_between_requests=None, seconds_between_writes=None,
+        user_agent="capwrapper-action",
+    )
+
+
+def enrich(
+    ctx: GitHubContext,
+    *,
+    token: str,
+    need_labels: bool,
+    github_factory: GithubFactory | None = None,
+) -> GitHubContext:
+    """``ctx`` with the pull request and its labels as the API has them now.
+
+    Asks the API when ``need_labels`` (for the label gate), or, without it, only to find the
+    pull request of a commit whose event names none. On any failure returns ``ctx`` with the
+    payload's labels and, when labels were needed, a warning saying why.
+    """
+    if ctx.pull_request is None and ctx.commit_sha is None:
+        return ctx
+    if ctx.pull_request is not None and not need_labels:
+        return ctx
+    if not token.strip():
+        return _fallback(ctx, "`github-token` is empty", need_labels, _PERMISSION_HINT)
+    if not ctx.repository:
+        return _fallback(ctx, "GITHUB_REPOSITORY is not set", need_labels)
+    factory = github_factory or make_github
+    try:
+        repo = factory(ctx.api_url, token).get_repo(ctx.repository)
+        if ctx.pull_request is not None:
+            number: int | None = ctx.pull_request
+            labels = _pull_labels(repo.get_pull(ctx.pull_request))
+        else:
+            number, labels = _pull_of_commit(repo, ctx.commit_sha or "")
+    except Exception as exc:  # labels must never end the run: say why instead
+        why, hint = _why(exc, ctx.api_url)
+        return _fallback(ctx, _scrub(why, token), need_labels, hint)
+    return replace(ctx, pull_request=number, labels=labels, labels_source=SOURCE_API)
+
+
+def _pull_labels(pull: PullRequest) -> tuple[str, ...]:
+    return label_names([label.name for label in pull.labels])
+
+
+def _pull_of_commit(repo: Repository, sha: str) -> tuple[int | None, tuple[str, ...]]:
+    """The merged pull request whose merge commit is ``sha``, else the first one listed."""
+    pulls = list(itertools.islice(repo.get_commit(sha).get_pulls(), MAX_PULLS_SCANNED))
+    if not pulls:
+        return None, ()
+    chosen = next(
+        (p for p in pulls if p.merged_at is not None and (p.merge_commit_sha or "") == sha),
+        pulls[0],
+    )
+    return chosen.number, _pull_labels(chosen)
+
+
+_PERMISSION_HINT = (
+    " Pass a token that can read pull requests: the default `github-token` with "
+    "`permissions: contents: read, pull-requests: read` in the job."
+)
+
+
+def _fallback(ctx: GitHubContext, why: str, need_labels: bool, hint: str = "") -> GitHubContext:
+    if not need_labels:
+        return ctx
+    if ctx.pull_request is not None:
+        shown = ", ".join(ctx.labels) or "none"
+        message = (
+            f"Could not read the labels of pull request #{ctx.pull_request} from the GitHub API: "
+            f"{why}. Using the labels in the event payload ({shown}); they may be out of date."
+        )
+    else:
+        message = (
+            f"Could not look up the pull request of commit {(ctx.commit_sha or '')[:12]} in the "
+            f"GitHub API: {why}. Without it the `deploy-labels` gate has no pull request to check."
+        )
+    return replace(ctx, warnings=(*ctx.warnings, message + hint))
+
+
+def _why(exc: BaseException, api_url: str) -> tuple[str, str]:
+    """What went wrong, and what to do about it (may be empty)."""
+    import github
+    import requests
+
+    if isinstance(exc, github.RateLimitExceededException):
+        return "the GitHub API rate limit of this token is exhausted", ""
+    if isinstance(exc, github.GithubException):
+        known = _STATUS_REASONS.get(exc.status)
+        return known or (f"the GitHub API answered HTTP {exc.status}", "")
+    if isinstance(exc, requests.RequestException):
+        return f"the GitHub API at {api_url} could not be reached ({type(exc).__name__})", ""
+    return f"unexpected {type(exc).__name__} while asking the GitHub API", ""
+
+
+_STATUS_REASONS: dict[int, tuple[str, str]] = {
+    401: ("the GitHub API rejected the token (401)", " Check `github-token`."),
+    403: ("the token lacks permission to read pull requests (403)", _PERMISSION_HINT),
+    404: ("the repository or pull request is not visible to this token (404)", _PERMISSION_HINT),
+}
+
+
+def _scrub(text: str, token: str) -> str:
+    return text.replace(token, "***") if token.strip() else text

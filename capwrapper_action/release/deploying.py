@@ -1,0 +1,52 @@
+"""Deploy the successful builds, one ``POST /deploys`` each, never twice.
+
+The body is ``deploy-options`` with ``buildId`` set (``creating.deploy_once`` builds it). The
+Idempotency-Key depends only on the run, the platform and the build id, so a re-run of the same
+workflow run (pass a ``run_key`` without the attempt number) sends the same key and the API can
+refuse to deploy the same build again. A platform whose state already holds a deploy is skipped.
+The first failing deploy stops the phase: the deploys made before it stay recorded in ``states``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from capwrapper_action.api.client import CapwrapperClient
+from capwrapper_action.api.creating import deploy_once
+from capwrapper_action.api.models import BuildStatus, Platform
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.result import PlatformState
+
+
+def deploy_key(run_key: str, platform: str, build_id: str) -> str:
+    """The Idempotency-Key of the deploy of ``build_id``: the same for every attempt of a run."""
+    return f"{run_key}:deploy:{platform}:{build_id}"
+
+
+def deploy_builds(
+    client: CapwrapperClient,
+    states: Mapping[Platform, PlatformState],
+    options: Mapping[str, Any],
+    *,
+    run_key: str,
+    log: ActionIO,
+) -> None:
+    """Deploy every successful build in ``states`` and record the deploy in ``states[p].deploy``.
+
+    Raises the ``ApiError`` of the first deploy that fails (``deploy_once`` retries only what
+    surely was not carried out)."""
+    for platform, state in states.items():
+        build = state.build
+        if build is None or build.status != BuildStatus.SUCCESS:
+            log.info(f"{platform}: no successful build to deploy")
+            continue
+        if state.deploy is not None:
+            log.info(f"{platform}: {build.id} already deployed as {state.deploy.id}")
+            continue
+        log.info(f"{platform}: deploying {build.id}")
+        key = deploy_key(run_key, platform, build.id)
+        deploy = deploy_once(client, build.id, options, idempotency_key=key)
+        state.deploy = deploy
+        status = f" ({deploy.status})" if deploy.status else ""
+        log.info(f"{platform}: deploy {deploy.id} created{status}")

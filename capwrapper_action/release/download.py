@@ -1,0 +1,97 @@
+"""Download the binaries of successful builds into a folder.
+
+One file per platform, named ``<app>-<platform>-<version><extension>``; ``fetching`` moves
+the bytes (a temporary file renamed once complete, retries, the signed URL kept out of logs).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from capwrapper_action.api.models import BuildStatus, Platform
+from capwrapper_action.errors import DownloadError
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.release.fetching import Fetcher, FetchJob
+from capwrapper_action.result import PlatformState
+from capwrapper_action.timeutil import Clock
+
+
+def download_artifacts(
+    session: requests.Session,
+    states: Mapping[Platform, PlatformState],
+    *,
+    dest_dir: Path,
+    app_name: str,
+    version: str,
+    clock: Clock,
+    cancel: threading.Event,
+    log: ActionIO,
+    timeout: tuple[float, float] = (10, 60),
+    workspace: Path | None = None,
+) -> None:
+    """Download every successful build with a ``download_url``; set ``artifact_path``
+    (relative to ``workspace`` when the file is inside it: later steps run outside the
+    container, where only the relative path holds).
+
+    All platforms are tried; a DownloadError after that names every one that failed."""
+    jobs = _jobs(states, dest_dir, app_name, version)
+    if not jobs:
+        log.info("No successful build with a download URL: nothing to download.")
+        return
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DownloadError(f"Cannot create the folder {dest_dir}: {err.strerror}.") from None
+    fetcher = Fetcher(session, clock, cancel, log, timeout)
+    failures = _fetch_all(fetcher, jobs, states, log, workspace)
+    if failures:
+        raise DownloadError(
+            " ".join(failures),
+            hint="Signed links expire: re-run the job, or resume with `build-id` for fresh links.",
+        )
+
+
+def _fetch_all(
+    fetcher: Fetcher,
+    jobs: list[FetchJob],
+    states: Mapping[Platform, PlatformState],
+    log: ActionIO,
+    workspace: Path | None,
+) -> list[str]:
+    """Fetch every job, setting ``artifact_path``; the messages of the ones that failed."""
+    failures: list[str] = []
+    for job in jobs:
+        try:
+            path = fetcher.fetch(job)
+        except DownloadError as err:
+            log.info(f"{job.platform}: {err.message}")
+            failures.append(err.message)
+            continue
+        if workspace is not None and path.is_relative_to(workspace):
+            path = path.relative_to(workspace)
+        states[job.platform].artifact_path = str(path)
+    return failures
+
+
+def _jobs(
+    states: Mapping[Platform, PlatformState], dest_dir: Path, app_name: str, version: str
+) -> list[FetchJob]:
+    jobs = []
+    for platform, state in states.items():
+        build = state.build
+        if build is None or build.status != BuildStatus.SUCCESS or not build.download_url:
+            continue
+        name = f"{slug(app_name, 'app')}-{platform}-{slug(build.version or version, 'unknown')}"
+        jobs.append(FetchJob(platform, build.download_url, dest_dir / name))
+    return jobs
+
+
+def slug(text: str, fallback: str) -> str:
+    """A file-name-safe piece: ASCII letters, digits, `.`, `+`; other runs become `-`."""
+    cleaned = re.sub(r"[^A-Za-z0-9.+]+", "-", text.lower()).strip("-.")
+    return re.sub(r"\.{2,}", ".", cleaned)[:60].strip("-.") or fallback

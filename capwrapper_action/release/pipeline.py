@@ -1,0 +1,257 @@
+"""The phases of one run, in order: create (or resume), wait, pull request, deploy, download.
+
+Each phase records what it learnt into the ``RunResult`` before it can fail, so that the
+report written afterwards holds everything known at that point. Clients are built in
+``main`` and passed in here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+
+from capwrapper_action import result as R
+from capwrapper_action.api.client import CapwrapperClient
+from capwrapper_action.api.creating import create_or_adopt
+from capwrapper_action.api.models import Build, Platform
+from capwrapper_action.config.settings import Config
+from capwrapper_action.errors import ActionError, ApiError, AuthError
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.github.context import GitHubContext
+from capwrapper_action.result import RunStatus
+from capwrapper_action.timeutil import Clock
+
+HISTORY_PATIENCE = 60.0  # longest wait for the optional build history (under a rate limit)
+NO_HISTORY = "Status checks will not use build history"  # the log line when it is given up
+
+
+@dataclass
+class Deps:
+    """What a run talks to, built once in ``main`` (tests pass fakes or loopback servers)."""
+
+    client: CapwrapperClient
+    session: requests.Session
+    clock: Clock
+    cancel: threading.Event
+    io: ActionIO
+    run_key: str  # stable per workflow run: the base of every Idempotency-Key
+    github_factory: Callable[..., Any] | None = None
+
+
+def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
+    started = deps.clock.wall()
+    history: list[Build] = []
+    with deps.io.group("Create builds" if not config.resume else "Resume builds"):
+        if config.resume:
+            resume_builds(config, result, deps)
+        else:
+            history = create_builds(config, result, deps, started)
+    ctx = pull_request_context(config, ctx, result, deps)
+    if not config.wait:
+        result.status = RunStatus.CREATED
+        result.gate = _not_waited(config)
+        return
+    with deps.io.group("Wait for builds"):
+        result.status = wait(config, result, deps, history)
+    if result.status == RunStatus.SUCCESS:
+        deploy_phase(config, ctx, result, deps)
+        download_phase(config, result, deps)
+    else:
+        result.gate = _gate(config, ctx, result)
+
+
+def create_builds(
+    config: Config, result: R.RunResult, deps: Deps, started: datetime
+) -> list[Build]:
+    from capwrapper_action.release.versioning import resolve_version
+
+    history = _history(config, deps) if _needs_history(config) else []
+    version = resolve_version(
+        config.version,
+        config.version_bump,
+        history,
+        bundle_id=config.bundle_id or "",
+        platforms=config.platforms,
+    )
+    result.version = version
+    if config.version == "auto":
+        deps.io.info(f"version: auto → {version}")
+    key = f"{deps.run_key}:{config.bundle_id}"
+    for platform in config.platforms:
+        body = build_body(config, platform, version)
+        idempotency_key = f"{key}:{platform}:{version}"
+        build, adopted = create_or_adopt(
+            deps.client, body, since=started, idempotency_key=idempotency_key, log=deps.io
+        )
+        state = result.platforms[platform]
+        state.build, state.adopted = build, adopted
+        deps.io.info(f"{platform}: created {build.id} ({build.status})")
+    return history
+
+
+def build_body(config: Config, platform: Platform, version: str) -> dict[str, Any]:
+    """The POST /builds body: build-options first, then the fields the action owns."""
+    body: dict[str, Any] = dict(config.build_options)
+    body.update(
+        url=config.app_url,
+        appName=config.app_name,
+        bundleId=config.bundle_id,
+        version=version,
+        platform=platform,
+    )
+    if config.permissions is not None:
+        body["permissions"] = list(config.permissions)
+    return body
+
+
+def _needs_history(config: Config) -> bool:
+    return config.version == "auto" or (config.wait and config.poll_interval is None)
+
+
+def _history(config: Config, deps: Deps) -> list[Build]:
+    """This bundle id's recent builds. ``version: auto`` reads the next version from them, so
+    they must be had; for ``poll-interval: auto`` alone they are a nicety, not worth failing
+    or spending minutes of a shared rate limit on."""
+    required = config.version == "auto"
+    builds = deps.client.list_builds() if required else _optional_history(deps)
+    return [b for b in builds if b.bundle_id == config.bundle_id]
+
+
+def _optional_history(deps: Deps) -> list[Build]:
+    try:
+        return deps.client.list_builds(deadline=deps.clock.now() + HISTORY_PATIENCE)
+    except AuthError:
+        raise  # the create would fail the same way: say it now
+    except ApiError as err:
+        deps.io.info(f"{NO_HISTORY}: {err.message}")
+        return []
+
+
+def resume_builds(config: Config, result: R.RunResult, deps: Deps) -> None:
+    states: dict[Platform, R.PlatformState] = {}
+    for ref in config.resume:
+        build = deps.client.get_build(ref.build_id)
+        platform = ref.platform or _platform_of(build)
+        states[platform] = R.PlatformState(platform, build=build)
+        deps.io.info(f"{platform}: resuming {build.id} ({build.status})")
+    result.platforms = states
+    versions = {s.build.version for s in states.values() if s.build and s.build.version}
+    result.version = ", ".join(sorted(versions)) or None
+
+
+def _platform_of(build: Build) -> Platform:
+    if build.platform == "android":
+        return "android"
+    if build.platform == "ios":
+        return "ios"
+    raise ActionError(
+        f"Build {build.id} has no known platform ({build.platform!r}).",
+        hint="Name the platform in 'build-id', for example `android:bld_abc123`.",
+        title="Cannot resume",
+    )
+
+
+def wait(
+    config: Config, result: R.RunResult, deps: Deps, history: list[Build]
+) -> RunStatus:
+    from capwrapper_action.wait.polling import history_durations, make_strategy
+    from capwrapper_action.wait.waiting import wait_for_builds
+
+    if not history and config.poll_interval is None and config.resume:
+        history = _optional_history(deps)
+    strategies = {
+        p: make_strategy(
+            config.poll_interval,
+            history_durations(history, bundle_id=_bundle_of(result, p, config), platform=p),
+        )
+        for p in result.platforms
+    }
+    return wait_for_builds(
+        deps.client,
+        result.platforms,
+        timeout=config.timeout,
+        queue_timeout=config.queue_timeout,
+        strategies=strategies,
+        clock=deps.clock,
+        cancel=deps.cancel,
+        log=deps.io,
+    )
+
+
+def _bundle_of(result: R.RunResult, platform: Platform, config: Config) -> str | None:
+    build = result.platforms[platform].build
+    return (build.bundle_id if build else None) or config.bundle_id
+
+
+def pull_request_context(
+    config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps
+) -> GitHubContext:
+    if ctx.repository:  # a GitHub run; enrich says itself why it could not ask the API
+        from capwrapper_action.github.context import enrich
+
+        with deps.io.group("Pull request"):
+            need_labels = config.deploy and bool(config.deploy_labels)
+            ctx = enrich(
+                ctx, token=config.github_token, need_labels=need_labels,
+                github_factory=deps.github_factory,
+            )
+    for warning in ctx.warnings:
+        deps.io.warning(warning, "GitHub context")
+        result.notes.append(warning)
+    result.commit_sha = ctx.commit_sha
+    result.pull_request = ctx.pull_request
+    return ctx
+
+
+def _not_waited(config: Config) -> R.GateDecision:
+    if not config.deploy:
+        return R.GateDecision(False, False, "deploy not requested (set `deploy: true`)")
+    return R.GateDecision(True, False, "deploy skipped: `wait` is false, so no build had finished")
+
+
+def _gate(config: Config, ctx: GitHubContext, result: R.RunResult) -> R.GateDecision:
+    from capwrapper_action.github.gate import decide_deploy
+
+    return decide_deploy(config, result.platforms, ctx)
+
+
+def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
+    decision = _gate(config, ctx, result)
+    result.gate = decision
+    if not decision.requested:
+        return
+    with deps.io.group("Deploy"):
+        if not decision.allowed:
+            deps.io.notice(decision.reason, "Deploy skipped")
+            return
+        from capwrapper_action.release.deploying import deploy_builds
+
+        result.deploy_attempted = True
+        deploy_builds(
+            deps.client, result.platforms, config.deploy_options,
+            run_key=deps.run_key, log=deps.io,
+        )
+
+
+def download_phase(config: Config, result: R.RunResult, deps: Deps) -> None:
+    if not config.download:
+        return
+    from capwrapper_action.release.download import download_artifacts
+
+    with deps.io.group("Download binaries"):
+        download_artifacts(
+            deps.session,
+            result.platforms,
+            dest_dir=config.download_path,
+            app_name=config.app_name or "app",
+            version=result.version or "unknown",
+            clock=deps.clock,
+            cancel=deps.cancel,
+            log=deps.io,
+            workspace=config.workspace,
+        )

@@ -1,0 +1,66 @@
+"""The end of every run, whatever ended it: annotations, step outputs and the job summary.
+
+At most a few annotations per run (the runner keeps ten per type): one for the error that ended
+the run, or one per failed build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from capwrapper_action import result as R
+from capwrapper_action.api.models import BuildStatus
+from capwrapper_action.config.settings import Config
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.report.outputs import build_outputs
+from capwrapper_action.report.summary import PLATFORM_LABELS, SummaryOptions, render_summary
+from capwrapper_action.result import RunStatus
+
+NOT_CANCELLED_REMOTELY = (
+    "The builds keep running on Capwrapper: its API has no cancel endpoint, so nothing was "
+    "cancelled there."
+)
+
+
+def report(
+    io: ActionIO, result: R.RunResult, config: Config | None, env: Mapping[str, str]
+) -> None:
+    result.resume_hint = result.resume_hint or resume_input(result, io)
+    with io.group("Report"):
+        annotate(io, result)
+        io.set_outputs(build_outputs(result))
+        if config is None or config.summary:
+            io.write_summary(render_summary(result, summary_options(config, env)))
+        io.info(f"status: {result.status}")
+
+
+def resume_input(result: R.RunResult, io: ActionIO) -> str:
+    ids = ", ".join(f"{p}:{s.build.id}" for p, s in result.platforms.items() if s.build)
+    return io.setting("build-id", ids) if ids else ""
+
+
+def annotate(io: ActionIO, result: R.RunResult) -> None:
+    err = result.error
+    if result.status in (RunStatus.TIMED_OUT, RunStatus.CANCELLED):
+        what = "Timed out" if result.status == RunStatus.TIMED_OUT else "Cancelled"
+        detail = err.message if err is not None else f"{what} while waiting for the builds."
+        resume = f" Resume with `{result.resume_hint}`." if result.resume_hint else ""
+        io.error(f"{detail} {NOT_CANCELLED_REMOTELY}{resume}", what)
+        return
+    if err is not None:
+        io.error(f"{err.message} {err.hint}".strip(), err.title)
+        return
+    for state in result.platforms.values():
+        if state.build is not None and state.build.status == BuildStatus.FAILED:
+            label = PLATFORM_LABELS.get(state.platform, state.platform)
+            reason = state.build.error or "Capwrapper gave no reason"
+            io.error(f"{label} build {state.build.id} failed: {reason}", f"{label} build failed")
+
+
+def summary_options(config: Config | None, env: Mapping[str, str]) -> SummaryOptions:
+    return SummaryOptions(
+        app_name=config.app_name if config else None,
+        include_download_links=config.summary_download_links if config else False,
+        server_url=env.get("GITHUB_SERVER_URL", "https://github.com"),
+        repository=env.get("GITHUB_REPOSITORY", ""),
+    )

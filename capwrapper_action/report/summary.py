@@ -1,0 +1,249 @@
+"""The job summary: what happened, in one screen of Markdown.
+
+Everything that came from the API, the event or the inputs goes through ``markdown`` helpers,
+so it renders as plain text; only the words written here are Markdown. Every field is capped,
+so the whole summary stays a few KiB whatever the server sends.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from capwrapper_action.api.models import BuildStatus
+from capwrapper_action.errors import ConfigError
+from capwrapper_action.report import markdown as md
+from capwrapper_action.result import PlatformState, RunResult, RunStatus
+from capwrapper_action.timeutil import format_duration
+
+MAX_NOTES = 20
+MAX_LABELS = 20
+PLATFORM_LABELS = {"android": "Android", "ios": "iOS"}
+_HEADINGS = {
+    RunStatus.SUCCESS: ("✅", "builds succeeded"),
+    RunStatus.FAILED: ("❌", "failed"),
+    RunStatus.TIMED_OUT: ("⌛", "timed out"),
+    RunStatus.CANCELLED: ("⏹️", "cancelled"),
+    RunStatus.CREATED: ("⏳", "builds created"),
+    RunStatus.DRY_RUN: ("📝", "dry run: nothing was sent"),
+}
+_BUILD_FAILED_HINT = (
+    "Fix what Capwrapper reports above, then re-run the job. A new build needs a higher "
+    "version than the failed one; `version: auto` picks it by itself."
+)
+_STOPPED = (RunStatus.TIMED_OUT, RunStatus.CANCELLED)
+_SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
+
+
+@dataclass(frozen=True)
+class SummaryOptions:
+    """How to render: the app's name, where links point, how to resume."""
+
+    app_name: str | None = None
+    include_download_links: bool = False
+    server_url: str = "https://github.com"
+    repository: str = ""  # owner/name; no commit or pull request links when empty
+    # How the user resumes; `{build_ids}` becomes `android:bld_…, ios:bld_…`.
+    resume_template: str = "build-id: {build_ids}"
+    resume_label: str = "Re-run the step with this input to wait for the same builds:"
+
+
+def render_summary(result: RunResult, options: SummaryOptions) -> str:
+    """The whole summary as Markdown, ending with a blank line."""
+    parts = [_heading(result, options)]
+    if result.platforms and result.status != RunStatus.DRY_RUN:
+        parts.append(_platform_table(result, options))
+    parts.extend(filter(None, [_links_note(result, options), _context(result, options)]))
+    parts.extend(_failures(result))
+    parts.append(_resume(result, options))
+    parts.append(_notes(result))
+    return "\n\n".join(p for p in parts if p) + "\n\n"
+
+
+def _heading(result: RunResult, options: SummaryOptions) -> str:
+    symbol, words = _HEADINGS.get(result.status, ("❔", md.text(result.status, 40)))
+    if result.status == RunStatus.FAILED and isinstance(result.error, ConfigError):
+        words = "invalid input, nothing was sent"
+    name = md.text(options.app_name, 120) if options.app_name else ""
+    version = f" {md.text(result.version, 60)}" if result.version else ""
+    subject = f"Capwrapper: {name}{version}" if name else "Capwrapper"
+    return f"## {symbol} {subject}: {words}"
+
+
+def _platform_table(result: RunResult, options: SummaryOptions) -> str:
+    headers = ["Platform", "Status", "Version", "Build id", "Queued", "Build time"]
+    show_links = options.include_download_links
+    show_paths = any(s.artifact_path for s in result.platforms.values())
+    if show_links:
+        headers.append("Download")
+    if show_paths:
+        headers.append("Artifact")
+    headers.append("Details")
+    rows = []
+    for state in result.platforms.values():
+        row = [
+            _label(state.platform),
+            _status_cell(state, result.status),
+            md.text(state.build.version) if state.build and state.build.version else "",
+            md.code(state.build.id, 200) if state.build else "",
+            format_duration(state.queue_seconds),
+            format_duration(state.build_seconds),
+        ]
+        if show_links:
+            row.append(_download_cell(state))
+        if show_paths:
+            row.append(md.code(state.artifact_path) if state.artifact_path else "")
+        row.append(_details_cell(state))
+        rows.append(row)
+    return md.table(headers, rows)
+
+
+def _status_cell(state: PlatformState, overall: str) -> str:
+    build = state.build
+    if build is None:
+        return "— not created"
+    status = md.text(build.status, 40)
+    if build.status == BuildStatus.SUCCESS:
+        return f"✅ {status}"
+    if build.status == BuildStatus.FAILED:
+        return f"❌ {status}"
+    if overall == RunStatus.TIMED_OUT:
+        return f"⌛ {status} (timed out)"
+    if overall == RunStatus.CANCELLED:
+        return f"⏹️ {status} (stopped waiting)"
+    return f"⏳ {status}"
+
+
+def _download_cell(state: PlatformState) -> str:
+    build = state.build
+    if build is None or build.status != BuildStatus.SUCCESS or not build.download_url:
+        return ""
+    return md.link("download", build.download_url)
+
+
+def _details_cell(state: PlatformState) -> str:
+    details: list[str] = []
+    build = state.build
+    if build is not None and build.status == BuildStatus.FAILED:
+        details.append(md.text(build.error or "failed without a reason from Capwrapper"))
+    if state.adopted:
+        details.append("found again after the create answer was lost")
+    if state.deploy is not None:
+        deploy = state.deploy
+        status = f" ({md.text(deploy.status, 40)})" if deploy.status else ""
+        details.append(f"deploy {md.code(deploy.id, 200)}{status}")
+    return "; ".join(details)
+
+
+def _links_note(result: RunResult, options: SummaryOptions) -> str:
+    if options.include_download_links:
+        return ""
+    if not any(b.status == BuildStatus.SUCCESS and b.download_url for b in result.builds):
+        return ""
+    return (
+        "_Download links are left out: anyone who can read this run could use them until "
+        "they expire. Set `summary-download-links: true` to show them, or use the "
+        "`*-download-url` outputs._"
+    )
+
+
+def _context(result: RunResult, options: SummaryOptions) -> str:
+    lines: list[str] = []
+    repo_url = _repo_url(result, options)
+    if result.commit_sha:
+        lines.append(f"- **Commit:** {_commit(result.commit_sha, repo_url)}")
+    if result.pull_request is not None:
+        number = f"#{result.pull_request}"
+        target = f"{repo_url}/pull/{result.pull_request}" if repo_url else None
+        lines.append(f"- **Pull request:** {md.link(number, target)}")
+    deploy = _deploy_line(result)
+    if deploy:
+        lines.append(f"- **Deploy:** {deploy}")
+    return "\n".join(lines)
+
+
+def _repo_url(result: RunResult, options: SummaryOptions) -> str | None:
+    url = result.repository_url
+    if not url and options.repository:
+        url = f"{options.server_url.rstrip('/')}/{options.repository}"
+    return md.safe_url(url) if url else None
+
+
+def _commit(sha: str, repo_url: str | None) -> str:
+    if not _SHA.match(sha) or not repo_url:
+        return md.code(sha, 80)
+    return f"[`{sha[:7]}`]({repo_url}/commit/{sha})"
+
+
+def _deploy_line(result: RunResult) -> str:
+    if result.deployed:
+        ids = ", ".join(
+            f"{_label(s.platform)} {md.text(s.deploy.id, 200)}"
+            for s in result.platforms.values()
+            if s.deploy is not None
+        )
+        return f"🚀 deployed ({ids})"
+    gate = result.gate
+    if gate is None:
+        return ""
+    if gate.allowed and result.deploy_attempted:
+        done = [_label(p) for p, s in result.platforms.items() if s.deploy is not None]
+        made = f" (made for {', '.join(done)} only)" if done else ""
+        return f"❌ deploy failed{made}; see the error below."
+    line = f"not deployed: {md.text(gate.reason.rstrip('. '))}."
+    if gate.labels:
+        shown = ", ".join(md.text(label, 100) for label in gate.labels[:MAX_LABELS])
+        extra = len(gate.labels) - MAX_LABELS
+        more = f" and {extra} more" if extra > 0 else ""
+        source = md.text(gate.labels_source or "unknown source", 40)
+        line += f" Pull request labels (from {source}): {shown}{more}."
+    return line
+
+
+def _failures(result: RunResult) -> list[str]:
+    blocks: list[str] = []
+    for state in result.platforms.values():
+        build = state.build
+        if build is not None and build.status == BuildStatus.FAILED:
+            reason = md.code_block(build.error or "(Capwrapper gave no reason)")
+            blocks.append(f"### ❌ {_label(state.platform)} build failed\n\n{reason}")
+    error = result.error
+    if error is not None:
+        title = md.text(error.title, 200)
+        hint = md.text(error.hint, 1000) if error.hint else (_BUILD_FAILED_HINT if blocks else "")
+        symbol = _HEADINGS[result.status][0] if result.status in _STOPPED else "❌"
+        block = f"### {symbol} {title}\n\n{md.code_block(error.message)}"
+        blocks.append(block + (f"\n\n**Next step:** {hint}" if hint else ""))
+    elif blocks:
+        blocks.append(f"**Next step:** {_BUILD_FAILED_HINT}")
+    return blocks
+
+
+def _resume(result: RunResult, options: SummaryOptions) -> str:
+    if result.status not in (*_STOPPED, RunStatus.CREATED):
+        return ""
+    ids = ", ".join(f"{p}:{s.build.id}" for p, s in result.platforms.items() if s.build)
+    if not ids:
+        return ""
+    command = result.resume_hint or options.resume_template.replace("{build_ids}", ids)
+    if result.status == RunStatus.CREATED:
+        intro = "The builds are running on Capwrapper. To wait for them in a later step or run:"
+    else:
+        intro = (
+            "The builds keep running on Capwrapper: its API has no cancel endpoint, so nothing "
+            f"was cancelled there. {options.resume_label}"
+        )
+    return f"### ▶️ Resume\n\n{intro}\n\n{md.code_block(command, 2000, 'yaml')}"
+
+
+def _notes(result: RunResult) -> str:
+    if not result.notes:
+        return ""
+    lines = [f"- {md.text(note, line_start=True)}" for note in result.notes[:MAX_NOTES]]
+    if len(result.notes) > MAX_NOTES:
+        lines.append(f"- … and {len(result.notes) - MAX_NOTES} more")
+    return "### Notes\n\n" + "\n".join(lines)
+
+
+def _label(platform: str) -> str:
+    return PLATFORM_LABELS.get(platform) or md.text(platform, 20)

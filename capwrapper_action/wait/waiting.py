@@ -1,0 +1,238 @@
+"""Wait for the builds: one loop, one schedule per platform, on an injected clock.
+
+Each platform's next status check is planned by its ``PollStrategy``; the loop sleeps until
+the earliest one (two platforms take as long as the slower, not the sum), checks every build
+that is due, and logs one line per status change and a heartbeat at most once a minute.
+Transient API failures are logged and retried later; only a sustained run of them, or an
+error that retrying cannot fix (401, 404, 400), ends the wait.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Protocol
+
+from capwrapper_action.api.models import Build, BuildStatus, Platform
+from capwrapper_action.errors import (
+    TRANSIENT_ERRORS,
+    ApiError,
+    CancelledError,
+    UnexpectedResponseError,
+)
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.result import PlatformState, RunStatus
+from capwrapper_action.timeutil import Clock
+from capwrapper_action.wait.polling import PollStrategy
+from capwrapper_action.wait.tracking import Track
+
+SURVIVABLE_ERRORS: tuple[type[ApiError], ...] = (*TRANSIENT_ERRORS, UnexpectedResponseError)
+MAX_FAILURES = 10  # failed status checks in a row (each already retried by the client)
+MAX_FAILING_SECONDS = 300.0  # ... or this long without one good answer
+FAILURE_BACKOFF = 5.0  # first wait after a failed check, doubled each time, at most 60 s
+FAILURE_BACKOFF_MAX = 60.0
+HEARTBEAT_SECONDS = 60.0
+BATCH_SECONDS = 1.0  # checks due this close together are made together
+ERROR_TEXT_MAX = 300
+
+
+class BuildReader(Protocol):
+    """What the waiter needs from the API client."""
+
+    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build: ...
+
+
+def wait_for_builds(
+    client: BuildReader,
+    states: Mapping[Platform, PlatformState],
+    *,
+    timeout: float,
+    queue_timeout: float | None,
+    strategies: Mapping[Platform, PollStrategy],
+    clock: Clock,
+    cancel: threading.Event,
+    log: ActionIO,
+) -> RunStatus:
+    """Wait until every build in ``states`` is final, the timeout passes or a cancel comes.
+
+    Returns ``RunStatus.SUCCESS`` (all succeeded), ``FAILED`` (all final, one or more failed),
+    ``TIMED_OUT`` (``timeout`` passed, or a build was still queued after ``queue_timeout``; the
+    builds keep running) or ``CANCELLED``. Updates ``states[p].build`` with every answer and
+    ``states[p].started_at``. Raises the ``ApiError`` of a status check that retrying
+    cannot fix (401, 404, 400) or of a sustained run of failures."""
+    waiter = _Waiter(client, clock, cancel, log, timeout=timeout, queue_timeout=queue_timeout)
+    tracks = [waiter.track(p, s, strategies[p]) for p, s in states.items()]
+    try:
+        return waiter.run(tracks)
+    except CancelledError:
+        return waiter.stop(tracks, RunStatus.CANCELLED)
+
+
+class _Waiter:
+    def __init__(
+        self,
+        client: BuildReader,
+        clock: Clock,
+        cancel: threading.Event,
+        log: ActionIO,
+        *,
+        timeout: float,
+        queue_timeout: float | None,
+    ) -> None:
+        self.client, self.clock, self.cancel, self.log = client, clock, cancel, log
+        self.start = clock.now()
+        self.deadline = self.start + max(0.0, timeout)
+        self.queue_deadline = None if queue_timeout is None else self.start + queue_timeout
+        self.last_line = self.start
+
+    def track(self, platform: Platform, state: PlatformState, strategy: PollStrategy) -> Track:
+        track = Track.begin(platform, state, strategy, now=self.start, clock=self.clock)
+        self._schedule(track, self.start, None)
+        return track
+
+    def run(self, tracks: list[Track]) -> RunStatus:
+        self._opening(tracks)
+        while True:
+            pending = [t for t in tracks if not t.done]
+            if not pending:
+                return self._finished(tracks)
+            if self.cancel.is_set():
+                return self.stop(tracks, RunStatus.CANCELLED)
+            wake = min(*(t.next_at for t in pending), self.deadline)
+            now = self.clock.now()
+            if wake > now and self.clock.sleep(wake - now, self.cancel):
+                return self.stop(tracks, RunStatus.CANCELLED)
+            now = self.clock.now()
+            timed_out = now >= self.deadline
+            due = pending if timed_out else [t for t in pending if t.next_at <= now + BATCH_SECONDS]
+            changed = [t for t in due if self._check(t)]
+            if self.cancel.is_set():
+                return self.stop(tracks, RunStatus.CANCELLED)
+            stuck = self._stuck_in_queue(pending)
+            if stuck:
+                return self._queue_timed_out(tracks, stuck)
+            if timed_out and any(not t.done for t in tracks):
+                return self.stop(tracks, RunStatus.TIMED_OUT)
+            if not changed:
+                self._heartbeat(tracks)
+
+    def _check(self, track: Track) -> bool:
+        """One status check; True when the status changed."""
+        try:
+            build = self.client.get_build(track.build_id, deadline=self.deadline)
+        except SURVIVABLE_ERRORS as err:
+            self._failed(track, err)
+            return False
+        track.failures, track.failing_since = 0, None
+        changed = self._observe(track, build)
+        self._schedule(track, self.clock.now(), None)
+        return changed
+
+    def _observe(self, track: Track, build: Build) -> bool:
+        status, now = build.status, self.clock.now()
+        if track.record(build, self.clock):
+            self._say(f"{track.platform}: unknown status '{status}', treated as still running")
+        if status == track.status:
+            return False
+        line = f"{track.platform}: {track.status} → {status} ({_elapsed(now - self.start)})"
+        if status == BuildStatus.FAILED and build.error:
+            line += f": {_one_line(build.error)}"
+        track.status, track.since = status, now
+        self._say(line)
+        return True
+
+    def _failed(self, track: Track, err: ApiError) -> None:
+        now = self.clock.now()
+        track.failures += 1
+        if track.failing_since is None:
+            track.failing_since = now
+        failing_for = now - track.failing_since
+        if track.failures >= MAX_FAILURES or failing_for >= MAX_FAILING_SECONDS:
+            self._say(
+                f"{track.platform}: giving up after {track.failures} failed status checks in a "
+                f"row over {_elapsed(failing_for)}"
+            )
+            raise err
+        backoff = min(FAILURE_BACKOFF * 2 ** (track.failures - 1), FAILURE_BACKOFF_MAX)
+        delay = self._schedule(track, now, err.retry_after, at_least=backoff)
+        self._say(
+            f"{track.platform}: status check failed ({_one_line(err.message)}); "
+            f"checking again in {_elapsed(delay)}"
+        )
+
+    def _schedule(
+        self, track: Track, now: float, retry_after: float | None, *, at_least: float = 0.0
+    ) -> float:
+        age = track.age0 + (now - self.start)
+        delay = max(track.strategy.delay(age, retry_after=retry_after), at_least)
+        track.next_at = now + delay
+        if track.status == BuildStatus.QUEUED and self.queue_deadline is not None:
+            track.next_at = max(now, min(track.next_at, self.queue_deadline))
+        return delay
+
+    def _stuck_in_queue(self, pending: list[Track]) -> list[Track]:
+        if self.queue_deadline is None or self.clock.now() < self.queue_deadline:
+            return []
+        return [t for t in pending if t.status == BuildStatus.QUEUED]
+
+    def _queue_timed_out(self, tracks: list[Track], stuck: list[Track]) -> RunStatus:
+        names = ", ".join(t.platform for t in stuck)
+        waited = _elapsed(self.clock.now() - self.start)
+        self._say(f"{names}: still queued after {waited} (queue-timeout)")
+        return self.stop(tracks, RunStatus.TIMED_OUT)
+
+    def stop(self, tracks: list[Track], outcome: RunStatus) -> RunStatus:
+        """Log why the wait ends early; the builds keep running on Capwrapper."""
+        how = "timed out" if outcome == RunStatus.TIMED_OUT else "cancelled"
+        statuses = ", ".join(f"{t.platform} {t.status}" for t in tracks)
+        self._say(
+            f"stopped waiting ({how}) after {_elapsed(self.clock.now() - self.start)}: "
+            f"{statuses}; the builds keep running on Capwrapper"
+        )
+        return outcome
+
+    def _finished(self, tracks: list[Track]) -> RunStatus:
+        statuses = ", ".join(f"{t.platform} {t.status}" for t in tracks)
+        self._say(
+            f"all builds finished after {_elapsed(self.clock.now() - self.start)}: {statuses}"
+        )
+        failed = any(t.status == BuildStatus.FAILED for t in tracks)
+        return RunStatus.FAILED if failed else RunStatus.SUCCESS
+
+    def _heartbeat(self, tracks: list[Track]) -> None:
+        now = self.clock.now()
+        if now - self.last_line < HEARTBEAT_SECONDS:
+            return
+        parts = [
+            f"{t.platform} {t.status}"
+            if t.done
+            else f"{t.platform} {t.status} {_elapsed(now - t.since)}"
+            for t in tracks
+        ]
+        self._say("still waiting: " + ", ".join(parts))
+
+    def _opening(self, tracks: list[Track]) -> None:
+        builds = ", ".join(f"{t.platform} {t.build_id} ({t.status})" for t in tracks)
+        self._say(f"waiting up to {_elapsed(self.deadline - self.start)} for {builds}")
+        plans = {t.platform: t.strategy.describe() for t in tracks}
+        if len(set(plans.values())) == 1:
+            self._say(f"status checks: {next(iter(plans.values()))}")
+            return
+        for platform, plan in plans.items():
+            self._say(f"{platform} status checks: {plan}")
+
+    def _say(self, line: str) -> None:
+        self.log.info(line)
+        self.last_line = self.clock.now()
+
+
+def _elapsed(seconds: float) -> str:
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= ERROR_TEXT_MAX else flat[: ERROR_TEXT_MAX - 1] + "…"

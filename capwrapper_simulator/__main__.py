@@ -1,0 +1,5 @@
+"""``python -m capwrapper_simulator``."""
+
+from capwrapper_simulator.cli import main
+
+raise SystemExit(main())
