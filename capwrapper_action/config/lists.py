@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from capwrapper_action.api.models import PLATFORMS, Platform
-from capwrapper_action.config.inputs import show
+from capwrapper_action.config.inputs import input_error, show
 from capwrapper_action.config.values import invalid
 
 MAX_MAPPING_BYTES = 64 * 1024
@@ -128,6 +128,10 @@ def options(name: str, value: str, *, reserved: Mapping[str, str]) -> Mapping[st
         advice = reserved.get(key.lower())
         if advice is not None:
             raise invalid(name, f"sets {show(key)}, which the action sets itself; {advice}")
+    from capwrapper_action.release.placeholders import EXAMPLE, problems
+
+    for problem in problems(data)[:1]:  # before any request: a typo must not reach a store
+        raise input_error(name, problem, EXAMPLE)
     return MappingProxyType(data)
 
 

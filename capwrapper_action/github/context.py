@@ -19,7 +19,9 @@ from capwrapper_action.github.event import (
     SOURCE_API,
     SOURCE_PAYLOAD,
     GitHubContext,
+    PullDetails,
     label_names,
+    pull_details,
     read_event,
 )
 
@@ -87,29 +89,41 @@ def enrich(
         repo = factory(ctx.api_url, token).get_repo(ctx.repository)
         if ctx.pull_request is not None:
             number: int | None = ctx.pull_request
-            labels = _pull_labels(repo.get_pull(ctx.pull_request))
+            details: PullDetails | None
+            pull = repo.get_pull(ctx.pull_request)
+            merged = ctx.pull.merged if ctx.pull else False  # the event decides the release path
+            labels, details = _pull_labels(pull), _details(pull, merged=merged)
         else:
-            number, labels = _pull_of_commit(repo, ctx.commit_sha or "")
+            number, labels, details = _pull_of_commit(repo, ctx.commit_sha or "")
     except Exception as exc:  # labels must never end the run: say why instead
         why, hint = _why(exc, ctx.api_url)
         return _fallback(ctx, _scrub(why, token), need_labels, hint)
-    return replace(ctx, pull_request=number, labels=labels, labels_source=SOURCE_API)
+    return replace(
+        ctx, pull_request=number, labels=labels, labels_source=SOURCE_API, pull=details
+    )
 
 
 def _pull_labels(pull: PullRequest) -> tuple[str, ...]:
     return label_names([label.name for label in pull.labels])
 
 
-def _pull_of_commit(repo: Repository, sha: str) -> tuple[int | None, tuple[str, ...]]:
+def _details(pull: PullRequest, *, merged: bool) -> PullDetails:
+    return pull_details(pull.title, pull.body, merged=merged)
+
+
+def _pull_of_commit(
+    repo: Repository, sha: str
+) -> tuple[int | None, tuple[str, ...], PullDetails | None]:
     """The merged pull request whose merge commit is ``sha``, else the first one listed."""
     pulls = list(itertools.islice(repo.get_commit(sha).get_pulls(), MAX_PULLS_SCANNED))
     if not pulls:
-        return None, ()
-    chosen = next(
+        return None, (), None
+    merged = next(
         (p for p in pulls if p.merged_at is not None and (p.merge_commit_sha or "") == sha),
-        pulls[0],
+        None,
     )
-    return chosen.number, _pull_labels(chosen)
+    chosen = merged or pulls[0]
+    return chosen.number, _pull_labels(chosen), _details(chosen, merged=merged is not None)
 
 
 _PERMISSION_HINT = (

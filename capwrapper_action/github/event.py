@@ -37,6 +37,15 @@ _SHA = re.compile(r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")
 
 
 @dataclass(frozen=True)
+class PullDetails:
+    """What a pull request says about itself: untrusted text, escaped wherever it is shown."""
+
+    title: str = ""
+    body: str = ""
+    merged: bool = False  # merged, and this run's commit is its merge commit
+
+
+@dataclass(frozen=True)
 class GitHubContext:
     event_name: str
     repository: str  # owner/name, "" when unknown
@@ -48,6 +57,21 @@ class GitHubContext:
     labels_source: str  # SOURCE_API, SOURCE_PAYLOAD, or "" when no labels were read
     from_fork: bool
     warnings: tuple[str, ...]
+    pull: PullDetails | None = None  # None when no pull request, or none read
+    commit_message: str | None = None  # from the event, when it carries one
+    run_id: str = ""  # GITHUB_RUN_ID: the link to this run
+
+    @property
+    def run_url(self) -> str | None:
+        base = self.repository_url
+        return f"{base}/actions/runs/{self.run_id}" if base and self.run_id else None
+
+    @property
+    def release_path(self) -> bool:
+        """A run for what a merged pull request brought: a push of its merge commit, or the
+        pull request's ``closed`` event with ``merged: true``."""
+        merged = self.pull is not None and self.pull.merged and self.pull_request is not None
+        return merged and (self.event_name == "push" or self.event_name in PULL_REQUEST_EVENTS)
 
     @property
     def repository_url(self) -> str | None:
@@ -76,11 +100,16 @@ def read_event(env: Mapping[str, str]) -> GitHubContext:
         api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").strip().rstrip("/"),
         commit_sha=_sha(env.get("GITHUB_SHA")),
         pull_request=None, labels=(), labels_source="", from_fork=False, warnings=(),
+        run_id=env.get("GITHUB_RUN_ID", "").strip(),
     )
     if event in PULL_REQUEST_EVENTS:
         ctx = _from_pull_request(ctx, payload)
     elif event == "push":
-        ctx = replace(ctx, commit_sha=_sha(payload.get("after")) or ctx.commit_sha)
+        ctx = replace(
+            ctx,
+            commit_sha=_sha(payload.get("after")) or ctx.commit_sha,
+            commit_message=_message_of(payload.get("head_commit")),
+        )
     elif event == "workflow_run":
         ctx = _from_workflow_run(ctx, payload)
     if ctx.commit_sha is None and (event or payload):
@@ -129,6 +158,7 @@ def _from_pull_request(ctx: GitHubContext, payload: Mapping[str, Any]) -> GitHub
         labels=label_names(pr.get("labels")),
         labels_source=SOURCE_PAYLOAD if number else "",
         from_fork=is_fork(pr, ctx.repository),
+        pull=pull_details(pr.get("title"), pr.get("body"), merged=merged) if number else None,
     )
 
 
@@ -140,7 +170,26 @@ def _from_workflow_run(ctx: GitHubContext, payload: Mapping[str, Any]) -> GitHub
         ctx,
         commit_sha=_sha(run.get("head_sha")) or ctx.commit_sha,
         pull_request=_number(first.get("number")),
+        commit_message=_message_of(run.get("head_commit")),
     )
+
+
+MAX_TITLE = 1024
+MAX_BODY = 65536  # GitHub's own limit for a pull request body
+
+
+def pull_details(title: object, body: object, *, merged: bool) -> PullDetails:
+    """Title and body as text (capped; a missing body is empty)."""
+    return PullDetails(
+        title=title[:MAX_TITLE] if isinstance(title, str) else "",
+        body=body[:MAX_BODY] if isinstance(body, str) else "",
+        merged=merged,
+    )
+
+
+def _message_of(commit: object) -> str | None:
+    message = _mapping(commit).get("message")
+    return message[:MAX_BODY] if isinstance(message, str) else None
 
 
 def is_fork(pr: Mapping[str, Any], repository: str) -> bool:

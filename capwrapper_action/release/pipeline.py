@@ -8,7 +8,7 @@ report written afterwards holds everything known at that point. Clients are buil
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,17 +41,23 @@ class Deps:
     io: ActionIO
     run_key: str  # stable per workflow run: the base of every Idempotency-Key
     github_factory: Callable[..., Any] | None = None
+    # Told once the builds exist and the pull request is known (the pull request comment).
+    on_started: Callable[[R.RunResult, GitHubContext], None] | None = None
 
 
 def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
     started = deps.clock.wall()
     history: list[Build] = []
+    if ctx.pull_request is None and _pull_placeholders(config.build_options):
+        ctx = pull_request_context(config, ctx, result, deps)  # build-options need it now
     with deps.io.group("Create builds" if not config.resume else "Resume builds"):
         if config.resume:
             resume_builds(config, result, deps)
         else:
-            history = create_builds(config, result, deps, started)
+            history = create_builds(config, result, deps, started, ctx)
     ctx = pull_request_context(config, ctx, result, deps)
+    if deps.on_started is not None:
+        deps.on_started(result, ctx)
     if not config.wait:
         result.status = RunStatus.CREATED
         result.gate = _not_waited(config)
@@ -66,7 +72,7 @@ def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
 
 
 def create_builds(
-    config: Config, result: R.RunResult, deps: Deps, started: datetime
+    config: Config, result: R.RunResult, deps: Deps, started: datetime, ctx: GitHubContext
 ) -> list[Build]:
     from capwrapper_action.release.versioning import resolve_version
 
@@ -82,8 +88,9 @@ def create_builds(
     if config.version == "auto":
         deps.io.info(f"version: auto → {version}")
     key = f"{deps.run_key}:{config.bundle_id}"
+    options = filled_options(config.build_options, "build-options", ctx, version, deps.io)
     for platform in config.platforms:
-        body = build_body(config, platform, version)
+        body = build_body(config, platform, version, options)
         idempotency_key = f"{key}:{platform}:{version}"
         build, adopted = create_or_adopt(
             deps.client, body, since=started, idempotency_key=idempotency_key, log=deps.io
@@ -94,9 +101,12 @@ def create_builds(
     return history
 
 
-def build_body(config: Config, platform: Platform, version: str) -> dict[str, Any]:
-    """The POST /builds body: build-options first, then the fields the action owns."""
-    body: dict[str, Any] = dict(config.build_options)
+def build_body(
+    config: Config, platform: Platform, version: str, options: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The POST /builds body: build-options (``options``: with placeholders filled) first,
+    then the fields the action owns."""
+    body: dict[str, Any] = dict(config.build_options if options is None else options)
     body.update(
         url=config.app_url,
         appName=config.app_name,
@@ -107,6 +117,25 @@ def build_body(config: Config, platform: Platform, version: str) -> dict[str, An
     if config.permissions is not None:
         body["permissions"] = list(config.permissions)
     return body
+
+
+def filled_options(
+    options: Mapping[str, Any], where: str, ctx: GitHubContext, version: str | None,
+    io: ActionIO,
+) -> Mapping[str, Any]:
+    """``options`` with its placeholders filled; a notice names those left empty."""
+    from capwrapper_action.release.placeholders import fill_options, values_for
+
+    filled, notice = fill_options(options, where, values_for(ctx, version))
+    if notice:
+        io.notice(notice, "Placeholders")
+    return filled
+
+
+def _pull_placeholders(options: Mapping[str, Any]) -> bool:
+    from capwrapper_action.release.placeholders import PULL_NAMES, used
+
+    return bool(used(options) & PULL_NAMES)
 
 
 def _needs_history(config: Config) -> bool:
@@ -201,6 +230,8 @@ def pull_request_context(
                 github_factory=deps.github_factory,
             )
     for warning in ctx.warnings:
+        if warning in result.notes:
+            continue  # said by an earlier look-up in this run
         deps.io.warning(warning, "GitHub context")
         result.notes.append(warning)
     result.commit_sha = ctx.commit_sha
@@ -232,10 +263,10 @@ def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: 
         from capwrapper_action.release.deploying import deploy_builds
 
         result.deploy_attempted = True
-        deploy_builds(
-            deps.client, result.platforms, config.deploy_options,
-            run_key=deps.run_key, log=deps.io,
+        options = filled_options(
+            config.deploy_options, "deploy-options", ctx, result.version, deps.io
         )
+        deploy_builds(deps.client, result.platforms, options, run_key=deps.run_key, log=deps.io)
 
 
 def download_phase(config: Config, result: R.RunResult, deps: Deps) -> None:
