@@ -7,6 +7,16 @@ It answers what PyGithub requests for the commit → pull request → labels loo
 - ``GET {prefix}/repos/{owner}/{repo}/pulls/{number}``
 - ``GET {prefix}/repos/{owner}/{repo}/issues/{number}/labels``
 
+and the pull request comments (issue comments, like GitHub):
+
+- ``GET {prefix}/repos/{owner}/{repo}/issues/{number}`` and ``…/issues/{number}/comments``
+  (oldest first, ``per_page`` (default 30, at most 100) and ``page``, a ``Link`` header)
+- ``POST {prefix}/repos/{owner}/{repo}/issues/{number}/comments``
+- ``GET``/``PATCH {prefix}/repos/{owner}/{repo}/issues/comments/{id}``
+
+A token registered with ``can_write_pulls=False`` (a read-only or fork token) gets 403
+``Resource not accessible by integration`` on the writes.
+
 ``prefix`` is empty (github.com style) or ``/api/v3`` (GitHub Enterprise Server style). Tokens
 are checked like GitHub does: an unknown token gets 401 ``Bad credentials``; a token registered
 with ``can_read_pulls=False`` gets 403 ``Resource not accessible by integration`` on pull
@@ -32,6 +42,14 @@ _ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("labels", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/labels$")),
 )
 _PULL_ENDPOINTS = frozenset({"commit_pulls", "pull", "labels"})
+_COMMENT_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("issue", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)$")),
+    ("issue_comments",
+     re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/comments$")),
+    ("comment", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/comments/(?P<id>\d+)$")),
+)
+_COMMENT_ENDPOINTS = frozenset(name for name, _ in _COMMENT_ROUTES)
+BOT_LOGIN = "github-actions[bot]"
 
 
 @dataclass
@@ -45,6 +63,20 @@ class StandinPull:
     merged: bool = False
     state: str = "open"
     head_repo: str | None = None  # None: the same repository (not a fork)
+    title: str = ""  # "" shows as "Pull request <number>"
+    body: str | None = None
+
+
+@dataclass
+class StandinComment:
+    """An issue comment; ``edits`` counts the PATCHes it received."""
+
+    id: int
+    number: int
+    body: str
+    login: str = BOT_LOGIN
+    user_type: str = "Bot"
+    edits: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +92,7 @@ class LoggedRequest:
 @dataclass
 class _Token:
     can_read_pulls: bool = True
+    can_write_pulls: bool = True
 
 
 @dataclass
@@ -73,13 +106,16 @@ class GitHubStandin:
     tokens: dict[str, _Token] = field(default_factory=dict)
     fail_status: int | None = None
     requests: list[LoggedRequest] = field(default_factory=list)
+    comments: dict[int, StandinComment] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- set-up ----------------------------------------------------------------------------
-    def add_token(self, token: str, *, can_read_pulls: bool = True) -> None:
-        self.tokens[token] = _Token(can_read_pulls=can_read_pulls)
+    def add_token(
+        self, token: str, *, can_read_pulls: bool = True, can_write_pulls: bool = True
+    ) -> None:
+        self.tokens[token] = _Token(can_read_pulls, can_write_pulls)
 
     def add_pull(
         self,
@@ -145,14 +181,15 @@ class GitHubStandin:
 
     # -- answering -------------------------------------------------------------------------
     def answer(
-        self, method: str, target: str, authorization: str
+        self, method: str, target: str, authorization: str, body: bytes = b""
     ) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(target)
         path = parts.path
         if self.prefix and path.startswith(self.prefix):
             path = path[len(self.prefix):]
         endpoint, match = _route(path)
-        status, body, headers = self._dispatch(method, endpoint, match, authorization)
+        match = {**match, **{k: v[-1] for k, v in parse_qs(parts.query).items()}}
+        status, body, headers = self._dispatch(method, endpoint, match, authorization, body)
         scheme = authorization.partition(" ")[0]
         with self._lock:
             self.requests.append(
@@ -161,7 +198,8 @@ class GitHubStandin:
         return status, body, headers
 
     def _dispatch(
-        self, method: str, endpoint: str, match: dict[str, str], authorization: str
+        self, method: str, endpoint: str, match: dict[str, str], authorization: str,
+        body: bytes = b"",
     ) -> tuple[int, Any, dict[str, str]]:
         if self.fail_status is not None:
             return _failure(self.fail_status)
@@ -169,6 +207,8 @@ class GitHubStandin:
         known = self.tokens.get(token.strip()) if scheme.lower() in ("token", "bearer") else None
         if known is None:
             return 401, _message("Bad credentials"), {}
+        if endpoint in _COMMENT_ENDPOINTS and match.get("repo") == self.repository:
+            return self._comment_request(method, endpoint, match, known, body)
         if method != "GET" or endpoint == "unknown" or match.get("repo") != self.repository:
             return 404, _message("Not Found"), {}
         if endpoint in _PULL_ENDPOINTS and not known.can_read_pulls:
@@ -212,7 +252,8 @@ class GitHubStandin:
             "id": 1000 + pull.number,
             "number": pull.number,
             "state": pull.state,
-            "title": f"Pull request {pull.number}",
+            "title": pull.title or f"Pull request {pull.number}",
+            "body": pull.body,
             "labels": [self._label_json(name) for name in pull.labels],
             "merged": pull.merged,
             "merged_at": "2024-05-01T12:00:00Z" if pull.merged else None,
@@ -227,8 +268,101 @@ class GitHubStandin:
         return data
 
 
+    # -- issue comments --------------------------------------------------------------------
+    def add_comment(
+        self, number: int, body: str, *, login: str = BOT_LOGIN, user_type: str = "Bot"
+    ) -> StandinComment:
+        """A comment as if someone (by default the Actions bot) had written it."""
+        with self._lock:
+            comment = StandinComment(len(self.comments) + 1, number, body, login, user_type)
+            self.comments[comment.id] = comment
+        return comment
+
+    def comments_on(self, number: int) -> list[StandinComment]:
+        with self._lock:
+            return [c for c in self.comments.values() if c.number == number]
+
+    def _comment_request(
+        self, method: str, endpoint: str, match: dict[str, str], token: _Token, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        writes = {("issue_comments", "POST"), ("comment", "PATCH")}
+        if (endpoint, method) not in writes | {(endpoint, "GET")}:
+            return 404, _message("Not Found"), {}
+        if (endpoint, method) in writes and not token.can_write_pulls:
+            return 403, _message("Resource not accessible by integration"), {}
+        if endpoint == "comment":
+            return self._one_comment(method, int(match["id"]), body)
+        number = int(match["number"])
+        if number not in self.pulls:
+            return 404, _message("Not Found"), {}
+        if endpoint == "issue":
+            return 200, self._issue_json(number), {}
+        if method == "POST":
+            text = _body_text(body)
+            if text is None:
+                return 422, _message("Validation Failed: body is required"), {}
+            return 201, self._comment_json(self.add_comment(number, text)), {}
+        return self._comment_page(number, match)
+
+    def _one_comment(
+        self, method: str, comment_id: int, body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        comment = self.comments.get(comment_id)
+        if comment is None:
+            return 404, _message("Not Found"), {}
+        if method == "PATCH":
+            text = _body_text(body)
+            if text is None:
+                return 422, _message("Validation Failed: body is required"), {}
+            with self._lock:
+                comment.body, comment.edits = text, comment.edits + 1
+        return 200, self._comment_json(comment), {}
+
+    def _comment_page(
+        self, number: int, query: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        per_page = max(1, min(100, int(query.get("per_page") or 30)))
+        page = max(1, int(query.get("page") or 1))
+        items = self.comments_on(number)
+        chosen = items[(page - 1) * per_page: page * per_page]
+        headers = {}
+        if page * per_page < len(items):
+            url = f"{self._base()}/issues/{number}/comments?per_page={per_page}&page={page + 1}"
+            headers["Link"] = f'<{url}>; rel="next"'
+        return 200, [self._comment_json(c) for c in chosen], headers
+
+    def _issue_json(self, number: int) -> dict[str, Any]:
+        pull = self.pulls[number]
+        return {
+            "url": f"{self._base()}/issues/{number}", "id": 2000 + number, "number": number,
+            "state": pull.state, "title": pull.title or f"Pull request {number}",
+            "body": pull.body,
+            "pull_request": {"url": f"{self._base()}/pulls/{number}"},
+        }
+
+    def _comment_json(self, comment: StandinComment) -> dict[str, Any]:
+        return {
+            "id": comment.id, "body": comment.body,
+            "url": f"{self._base()}/issues/comments/{comment.id}",
+            "issue_url": f"{self._base()}/issues/{comment.number}",
+            "html_url": f"https://github.example/{self.repository}/pull/{comment.number}"
+                        f"#issuecomment-{comment.id}",
+            "user": {"login": comment.login, "id": 41898282, "type": comment.user_type},
+            "created_at": "2024-05-01T12:00:00Z", "updated_at": "2024-05-01T12:00:00Z",
+        }
+
+
+def _body_text(body: bytes) -> str | None:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    text = data.get("body") if isinstance(data, dict) else None
+    return text if isinstance(text, str) and text else None
+
+
 def _route(path: str) -> tuple[str, dict[str, str]]:
-    for name, pattern in _ROUTES:
+    for name, pattern in (*_ROUTES, *_COMMENT_ROUTES):
         m = pattern.match(path.rstrip("/"))
         if m:
             return name, m.groupdict()
@@ -255,13 +389,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        self._serve()
+
+    def do_PATCH(self) -> None:
         self._serve()
 
     def _serve(self) -> None:
         auth = self.headers.get("Authorization", "")
-        status, body, headers = self.standin.answer(self.command, self.path, auth)
+        sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, body, headers = self.standin.answer(self.command, self.path, auth, sent)
         data = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -122,7 +122,8 @@ def test_values_with_a_pull_request() -> None:
 def test_fill_options_leaves_a_mapping_without_placeholders_as_it_is() -> None:
     given = {"track": "beta"}
     filled, notice = fill_options(given, "deploy-options", VALUES)
-    assert filled is given and notice == ""
+    assert filled is given
+    assert notice == ""
 
 
 def test_an_unknown_placeholder_is_an_input_error() -> None:

@@ -1,0 +1,119 @@
+"""One comment per marker on a pull request: added the first time, edited afterwards.
+
+Comments on a pull request are issue comments: ``GET/POST /repos/{repo}/issues/{n}/comments``
+and ``PATCH /repos/{repo}/issues/comments/{id}`` (PyGithub, through the client ``main`` built).
+A comment is ours when its body begins with the marker; when several do (someone copied it),
+one written by a bot account is preferred, then the oldest. A comment found or made once is
+remembered, so the second write of a run is a single PATCH (none when nothing changed).
+
+Every failure becomes a ``CommentError`` that says why in words, keeps GitHub's message and
+never holds the token.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from github import Github
+    from github.IssueComment import IssueComment
+
+MAX_SCANNED = 500  # comments read to find ours (a pull request rarely has more)
+MAX_BODY = 65536  # GitHub's limit for a comment body
+WRITE_PERMISSION = "pull-requests: write"
+PERMISSION_HINT = (
+    f"Give the job `permissions: {WRITE_PERMISSION}` (with `contents: read`), or set "
+    "`pr-comment: never`."
+)
+Written = Literal["created", "edited", "unchanged"]
+
+
+class CommentError(Exception):
+    """Writing a comment failed. ``forbidden``: the token may not write (trying again later
+    in the same run is pointless)."""
+
+    def __init__(self, reason: str, *, hint: str = "", forbidden: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+        self.forbidden = forbidden
+
+
+class CommentSync:
+    """The marked comments of ``repository``'s pull requests, through ``github``."""
+
+    def __init__(self, github: Github, repository: str, *, token: str, api_url: str) -> None:
+        self._github = github
+        self._repository = repository
+        self._token = token
+        self._api_url = api_url
+        self._known: dict[tuple[int, str], IssueComment] = {}
+
+    def write(self, number: int, marker: str, body: str) -> Written:
+        """Make the comment of ``marker`` on pull request ``number`` read ``body``."""
+        body = body if len(body) <= MAX_BODY else body[: MAX_BODY - 1] + "…"
+        try:
+            issue = self._github.get_repo(self._repository).get_issue(number)
+            comment = self._known.get((number, marker))
+            if comment is None:
+                comment = _find(issue.get_comments(), marker)
+            if comment is None:
+                comment, written = issue.create_comment(body), "created"
+            elif comment.body == body:
+                written = "unchanged"
+            else:
+                comment.edit(body)
+                written = "edited"
+        except Exception as exc:  # every way of failing becomes one readable reason
+            raise _explain(exc, self._api_url, self._token) from None
+        self._known[(number, marker)] = comment
+        return written  # type: ignore[return-value]
+
+
+def _find(comments: object, marker: str) -> IssueComment | None:
+    mine = [
+        c
+        for c in itertools.islice(comments, MAX_SCANNED)  # type: ignore[call-overload]
+        if (c.body or "").startswith(marker)
+    ]
+    by_bot = [c for c in mine if getattr(c.user, "type", "") == "Bot"]
+    chosen: IssueComment | None = (by_bot or mine or [None])[0]
+    return chosen
+
+
+def _explain(exc: BaseException, api_url: str, token: str) -> CommentError:
+    import github
+    import requests
+
+    if isinstance(exc, github.RateLimitExceededException):
+        return CommentError("the GitHub API rate limit of this token is exhausted")
+    if isinstance(exc, github.GithubException):
+        said = _message(exc.data, token)
+        status = exc.status
+        refused = _REFUSALS.get(status)
+        if refused is not None:
+            what, hint = refused
+            return CommentError(f"{what} ({status}{said})", hint=hint, forbidden=True)
+        return CommentError(f"the GitHub API answered HTTP {status}{said}")
+    if isinstance(exc, requests.RequestException):
+        return CommentError(
+            f"the GitHub API at {api_url} could not be reached ({type(exc).__name__})"
+        )
+    return CommentError(f"unexpected {type(exc).__name__} while writing the comment")
+
+
+_REFUSALS: dict[int, tuple[str, str]] = {
+    401: ("the GitHub API rejected the token", "Check `github-token`."),
+    403: ("the token may not write comments on this pull request", PERMISSION_HINT),
+    404: ("the token cannot see this pull request", PERMISSION_HINT),
+}
+
+
+def _message(data: object, token: str) -> str:
+    """``: <GitHub's message>`` (capped, one line, token scrubbed), or empty."""
+    message = data.get("message") if isinstance(data, dict) else None
+    if not isinstance(message, str) or not message.strip():
+        return ""
+    text = " ".join(message.split())[:200]
+    return ": " + (text.replace(token, "***") if token.strip() else text)

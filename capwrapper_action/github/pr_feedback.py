@@ -1,0 +1,124 @@
+"""What the pull request hears from a run (input ``pr-comment``).
+
+- A ``pull_request`` / ``pull_request_target`` run keeps one living comment on its pull
+  request: written when the builds are created ("building") and again at the end.
+- A release run (a push of a merged pull request's merge commit, or the merged pull request's
+  ``closed`` event) leaves one "released in" note on that pull request at the end.
+- Any other run writes nothing.
+
+``auto``: a token that may not write (403, a fork's read-only token, no token) gives one
+warning and the step goes on. ``always``: any failure to write fails the step at the end.
+``never``: nothing is written and the API is not asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from capwrapper_action.errors import ActionError
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.github.comments import PERMISSION_HINT, CommentError, CommentSync
+from capwrapper_action.github.event import PULL_REQUEST_EVENTS, GitHubContext
+from capwrapper_action.report import pr_comment as render
+from capwrapper_action.result import RunResult, RunStatus
+
+MODES = ("auto", "always", "never")
+TITLE = "Pull request comment"
+FORK_REASON = (
+    "this run comes from a fork, and GitHub gives such runs a read-only token"
+)
+FORK_HINT = (
+    "Comments on pull requests from forks need a workflow on `pull_request_target` or "
+    "`workflow_run` (which never builds the fork's code unreviewed), or `pr-comment: never`."
+)
+
+
+@dataclass
+class PullRequestFeedback:
+    """Writes the comments; ``builds_created`` from the pipeline, ``finish`` from ``main``."""
+
+    mode: str  # one of MODES
+    info: render.CommentInfo
+    token: str = field(repr=False)
+    ctx: GitHubContext  # the event's; the pipeline passes the one enriched from the API
+    io: ActionIO
+    connect: Callable[[str, str], Any]  # (api_url, token) -> PyGithub client
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (what, what to do)
+    _sync: CommentSync | None = None
+    _given_up: bool = False  # after a refusal: no more tries in this run
+
+    def builds_created(self, result: RunResult, ctx: GitHubContext) -> None:
+        """The "building" comment on a pull request run."""
+        self.ctx = ctx
+        if self._living_target() is not None:
+            self._write(render.LIVING, render.render_living(
+                result, ctx, self.info, in_progress=True))
+
+    def finish(self, result: RunResult) -> None:
+        """The final comment or note; with ``always``, a failure to write fails the run."""
+        try:
+            if self._living_target() is not None:
+                body = render.render_living(result, self.ctx, self.info, in_progress=False)
+                self._write(render.LIVING, body)
+            elif self.ctx.release_path and self.mode != "never":
+                self._write(render.RELEASED, render.render_released(result, self.ctx, self.info))
+        except Exception as err:  # never let reporting end the run with a traceback
+            self._failed(CommentError(f"unexpected {type(err).__name__}"))
+        if self.failures and self.mode == "always":
+            _fail(result, self.failures[0])
+        elif self.failures:
+            result.notes.append(" ".join(filter(None, self.failures[0])))
+
+    def _living_target(self) -> int | None:
+        ctx = self.ctx
+        if self.mode == "never" or ctx.event_name not in PULL_REQUEST_EVENTS:
+            return None
+        return None if ctx.release_path else ctx.pull_request
+
+    def _write(self, kind: str, body: str) -> None:
+        number = self.ctx.pull_request
+        if number is None or self._given_up:
+            return
+        try:
+            sync = self._sync or self._connect()
+            written = sync.write(number, render.marker(kind, self.info.bundle_id), body)
+        except CommentError as err:
+            self._failed(err, number)
+            return
+        what = "comment" if kind == render.LIVING else "released-in note"
+        self.io.info(f"Pull request #{number}: {what} {written}.")
+
+    def _connect(self) -> CommentSync:
+        ctx = self.ctx
+        if ctx.event_name == "pull_request" and ctx.from_fork:
+            raise CommentError(FORK_REASON, hint=FORK_HINT, forbidden=True)
+        if not self.token.strip():
+            raise CommentError("`github-token` is empty", hint=PERMISSION_HINT, forbidden=True)
+        if not ctx.repository:
+            raise CommentError("GITHUB_REPOSITORY is not set", forbidden=True)
+        github = self.connect(ctx.api_url, self.token)
+        self._sync = CommentSync(github, ctx.repository, token=self.token, api_url=ctx.api_url)
+        return self._sync
+
+    def _failed(self, err: CommentError, number: int | None = None) -> None:
+        where = f"on pull request #{number}" if number else "on the pull request"
+        failure = (f"Could not write the comment {where}: {err.reason}.", err.hint)
+        self._given_up = self._given_up or err.forbidden
+        text = " ".join(filter(None, failure))
+        if self.mode == "always" or self.failures:
+            self.io.info(text)  # `always`: the error annotation comes with the report
+        else:
+            self.io.warning(text, TITLE)  # one warning per run is enough
+        self.failures.append(failure)
+
+
+def _fail(result: RunResult, failure: tuple[str, str]) -> None:
+    message, hint = failure
+    if result.error is not None:
+        result.notes.append(message)
+        return
+    result.error = ActionError(message, hint=hint, title=TITLE)
+    if result.status in (RunStatus.SUCCESS, RunStatus.CREATED):
+        result.status = RunStatus.FAILED

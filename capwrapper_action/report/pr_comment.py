@@ -1,0 +1,213 @@
+"""The pull request's comments: the living comment of a pull request run, and the "released
+in" note on the merged pull request of a release run.
+
+Each begins with a hidden marker that holds its kind and the bundle id, so a later run finds
+and edits its own comment and a matrix of apps keeps one comment per app. Everything from
+outside (the API, the pull request, the inputs) goes through ``markdown`` helpers and renders
+as plain text; every field is capped, so a comment stays a few KiB.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from capwrapper_action.api.models import BuildStatus, Deploy
+from capwrapper_action.github.event import GitHubContext
+from capwrapper_action.report import markdown as md
+from capwrapper_action.result import PlatformState, RunResult, RunStatus
+from capwrapper_action.timeutil import format_duration
+
+LIVING = "pr-comment"
+RELEASED = "released"
+PLATFORM_LABELS = {"android": "Android", "ios": "iOS"}
+DEFAULT_STORES = {"android": "Google Play", "ios": "App Store"}
+_HEADINGS = {
+    RunStatus.SUCCESS: ("✅", "builds succeeded"),
+    RunStatus.FAILED: ("❌", "failed"),
+    RunStatus.TIMED_OUT: ("⌛", "timed out"),
+    RunStatus.CANCELLED: ("⏹️", "cancelled"),
+    RunStatus.CREATED: ("⏳", "builds created (not waited for)"),
+}
+_MARKER_SAFE = re.compile(r"[^A-Za-z0-9._]+")
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    """What the comments show besides the result."""
+
+    bundle_id: str
+    app_name: str | None = None
+    download_links: bool = False
+    deploy_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def marker(kind: str, bundle_id: str) -> str:
+    """The hidden first line: an HTML comment no bundle id can break out of."""
+    key = _MARKER_SAFE.sub("_", bundle_id)[:200] or "_"
+    return f"<!-- capwrapper-action:{kind} bundle-id={key} -->"
+
+
+def render_living(
+    result: RunResult, ctx: GitHubContext, info: CommentInfo, *, in_progress: bool
+) -> str:
+    """The comment on a pull request run: "building" while it waits, the outcome at the end."""
+    symbol, words = ("⏳", "building") if in_progress else _heading(result.status)
+    parts = [
+        marker(LIVING, info.bundle_id),
+        f"### {symbol} {_subject(result, info)}: {words}",
+        _living_table(result, info, in_progress=in_progress),
+        _deploy_line(result) if not in_progress else "",
+        _error_line(result) if not in_progress else "",
+        _links(result, ctx, "Commit"),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def render_released(result: RunResult, ctx: GitHubContext, info: CommentInfo) -> str:
+    """The note on the merged pull request: version, each platform, each deploy, the run."""
+    parts = [
+        marker(RELEASED, info.bundle_id),
+        f"### {_released_heading(result, info)}",
+        _released_table(result, info),
+        _deploy_line(result) if not result.deployed else "",
+        _error_line(result),
+        _links(result, ctx, "Merge commit"),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _heading(status: RunStatus) -> tuple[str, str]:
+    return _HEADINGS.get(status, ("❔", md.text(status, 40)))
+
+
+def _subject(result: RunResult, info: CommentInfo) -> str:
+    name = md.text(info.app_name or info.bundle_id, 120)
+    version = f" {md.text(result.version, 60)}" if result.version else ""
+    return f"Capwrapper: {name}{version}"
+
+
+def _released_heading(result: RunResult, info: CommentInfo) -> str:
+    name = md.text(info.app_name or info.bundle_id, 120)
+    version = f" {md.text(result.version, 60)}" if result.version else ""
+    if result.status == RunStatus.SUCCESS and result.deployed:
+        return f"🚀 Released in {name}{version}"
+    if result.status == RunStatus.SUCCESS:
+        return f"✅ Built in {name}{version}, not deployed"
+    symbol, words = _heading(result.status)
+    return f"{symbol} Release of {name}{version}: {words}"
+
+
+def _living_table(result: RunResult, info: CommentInfo, *, in_progress: bool) -> str:
+    headers = ["Platform", "Status", "Version", "Build id", "Build time", "Deployed"]
+    if info.download_links:
+        headers.append("Download")
+    rows = []
+    for state in result.platforms.values():
+        build = state.build
+        row = [
+            _label(state.platform),
+            _status(state, result.status, in_progress=in_progress),
+            md.text(build.version, 60) if build and build.version else "",
+            md.code(build.id, 200) if build else "",
+            format_duration(state.build_seconds),
+            _deploy_cell(state, info),
+        ]
+        if info.download_links:
+            row.append(_download(state))
+        rows.append(row)
+    return md.table(headers, rows)
+
+
+def _released_table(result: RunResult, info: CommentInfo) -> str:
+    rows = [
+        [
+            _label(state.platform),
+            _status(state, result.status, in_progress=False),
+            md.code(state.build.id, 200) if state.build else "",
+            _deploy_cell(state, info),
+        ]
+        for state in result.platforms.values()
+    ]
+    return md.table(["Platform", "Result", "Build id", "Deployed to"], rows)
+
+
+def _status(state: PlatformState, overall: str, *, in_progress: bool) -> str:
+    build = state.build
+    if build is None:
+        return "— not created"
+    status = md.text(build.status, 40)
+    if build.status == BuildStatus.SUCCESS:
+        return f"✅ {status}"
+    if build.status == BuildStatus.FAILED:
+        reason = md.text(build.error or "no reason given", 300)
+        return f"❌ {status}: {reason}"
+    if not in_progress and overall == RunStatus.TIMED_OUT:
+        return f"⌛ {status} (timed out)"
+    if not in_progress and overall == RunStatus.CANCELLED:
+        return f"⏹️ {status} (stopped waiting)"
+    return f"⏳ {status}"
+
+
+def _deploy_cell(state: PlatformState, info: CommentInfo) -> str:
+    deploy = state.deploy
+    if deploy is None:
+        return ""
+    store = _deploy_field(deploy, info, "store") or DEFAULT_STORES.get(state.platform, "")
+    track = _deploy_field(deploy, info, "track")
+    where = " · ".join(md.text(part, 80) for part in (store, track) if part)
+    status = f" ({md.text(deploy.status, 40)})" if deploy.status else ""
+    return f"{where} · {md.code(deploy.id, 200)}{status}" if where else md.code(deploy.id, 200)
+
+
+def _deploy_field(deploy: Deploy, info: CommentInfo, name: str) -> str:
+    """``store`` or ``track`` as the API answered it, else as sent in ``deploy-options``."""
+    for source in (deploy.raw, info.deploy_options):
+        value = source.get(name)
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return ""
+
+
+def _download(state: PlatformState) -> str:
+    build = state.build
+    if build is None or build.status != BuildStatus.SUCCESS or not build.download_url:
+        return ""
+    return md.link("download", build.download_url)
+
+
+def _deploy_line(result: RunResult) -> str:
+    gate = result.gate
+    if gate is None or not gate.requested or result.deployed:
+        return ""
+    if gate.allowed and result.deploy_attempted:
+        return "**Deploy:** ❌ failed; see the run."
+    reason = gate.reason.removeprefix("deploy skipped: ").rstrip(". ")
+    return f"**Not deployed:** {md.text(reason, 600)}."
+
+
+def _error_line(result: RunResult) -> str:
+    error = result.error
+    if error is None:
+        return ""
+    return f"**{md.text(error.title, 200)}:** {md.text(error.message, 600)}"
+
+
+def _links(result: RunResult, ctx: GitHubContext, commit_word: str) -> str:
+    parts: list[str] = []
+    sha = result.commit_sha
+    repo_url = md.safe_url(ctx.repository_url) if ctx.repository_url else None
+    if sha and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+        shown = f"`{sha[:7]}`"
+        target = f"[{shown}]({repo_url}/commit/{sha})" if repo_url else shown
+        parts.append(f"{commit_word} {target}")
+    run_url = md.safe_url(ctx.run_url) if ctx.run_url else None
+    if run_url:
+        parts.append(f"[workflow run]({run_url})")
+    return " · ".join(parts)
+
+
+def _label(platform: str) -> str:
+    return PLATFORM_LABELS.get(platform) or md.text(platform, 20)
