@@ -199,7 +199,9 @@ def test_cancel_mid_wait(
         proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=10)
         took = time.monotonic() - sent
-    assert took < 1.0, f"took {took:.2f}s to stop"
+    # The runner sends SIGTERM 7.5 s after SIGINT, then kills: stopping within that grace is what
+    # matters (how fast it is in practice is measured in bench/, not asserted here).
+    assert took < 7.5, f"took {took:.2f}s to stop"
     assert proc.returncode != 0
     assert "Traceback" not in stdout + stderr
     out = runner_env.outputs()
