@@ -20,14 +20,19 @@ import sys
 from collections.abc import Sequence
 
 from capwrapper_action import __version__
-from capwrapper_action.config.inputs import INPUT_DEFAULTS
+from capwrapper_action.config.inputs import INPUTS, Kind, runner_default
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.ghio import ActionIO
 
-BOOLEAN_INPUTS = ("wait", "deploy", "download", "summary", "summary-download-links", "dry-run")
+# The secret inputs come from these variables, never from flags.
 FROM_ENVIRONMENT = {"api-key": "CAPWRAPPER_API_KEY", "github-token": "GITHUB_TOKEN"}
 KEY_VARIABLE = FROM_ENVIRONMENT["api-key"]
 USAGE_ERROR = 2
+
+
+def variable_of(name: str) -> str:
+    """The environment variable a secret input is read from on the command line."""
+    return FROM_ENVIRONMENT.get(name, "CAPWRAPPER_" + name.upper().replace("-", "_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,17 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
         "`capwrapper-action github-action` runs as a GitHub Actions step (INPUT_* variables).",
     )
     parser.add_argument("--version-info", action="version", version=f"%(prog)s {__version__}")
-    for name, default in INPUT_DEFAULTS.items():
-        if name in FROM_ENVIRONMENT:
+    for spec in INPUTS:
+        if spec.secret:
             continue
-        shown = default if not default.startswith("${{") else ""
-        if name in BOOLEAN_INPUTS:
+        shown = runner_default(spec) or "empty"
+        text = f"{spec.help} (default: {shown})"
+        if spec.kind is Kind.BOOLEAN:
             parser.add_argument(
-                f"--{name}", nargs="?", const="true", default=None, metavar="true|false",
-                help=f"(default: {shown})",
+                f"--{spec.name}", nargs="?", const="true", default=None, metavar="true|false",
+                help=text,
             )
         else:
-            parser.add_argument(f"--{name}", default=None, help=f"(default: {shown or 'empty'})")
+            parser.add_argument(f"--{spec.name}", default=None, help=text)
     return parser
 
 
@@ -58,13 +64,13 @@ def inputs_environment(args: argparse.Namespace, environ: dict[str, str]) -> dic
     env = {k: v for k, v in environ.items() if not k.upper().startswith("INPUT_")}
     env.pop("GITHUB_OUTPUT", None)
     env.pop("GITHUB_STEP_SUMMARY", None)
-    for name in INPUT_DEFAULTS:
-        if name in FROM_ENVIRONMENT:
-            value = environ.get(FROM_ENVIRONMENT[name], "")
+    for spec in INPUTS:
+        if spec.secret:
+            value = environ.get(variable_of(spec.name), "")
         else:
-            value = getattr(args, name.replace("-", "_"))
+            value = getattr(args, spec.name.replace("-", "_"))
         if value is not None:
-            env[f"INPUT_{name.upper()}"] = value
+            env[f"INPUT_{spec.name.upper()}"] = value
     return env
 
 

@@ -16,14 +16,14 @@ import requests
 
 from capwrapper_action import result as R
 from capwrapper_action.cancel import Cancellation
-from capwrapper_action.config.inputs import read_inputs
+from capwrapper_action.config.inputs import read_inputs, secrets_of
 from capwrapper_action.config.settings import Config, parse_config
 from capwrapper_action.errors import ActionError, CancelledError
 from capwrapper_action.ghio import ActionIO, GitHubIO
+from capwrapper_action.release.semver import AUTO
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, RealClock
 
-SECRET_INPUTS = ("api-key", "github-token")
 OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
 
 
@@ -52,8 +52,8 @@ def run(
     env = os.environ if env is None else env
     io = io or GitHubIO(env, stdout)
     raw = read_inputs(env)
-    for name in SECRET_INPUTS:  # before anything else is printed
-        io.mask(raw.get(name, ""))
+    for secret in secrets_of(raw):  # before anything else is printed
+        io.mask(secret)
     if cancellation is not None:
         cancellation.log = io
     cancel = cancellation.event if cancellation else threading.Event()
@@ -99,7 +99,7 @@ def _run_phases(
 
         describe_requests(config, io)
         result.status = RunStatus.DRY_RUN
-        result.version = None if config.version == "auto" else config.version
+        result.version = None if config.version is AUTO else str(config.version)
         return
     from capwrapper_action.api.client import CapwrapperClient
     from capwrapper_action.release.pipeline import Deps, execute

@@ -1,10 +1,12 @@
-"""Generate ``portable/action.yml``, the composite variant of the action, from ``action.yml``.
+"""Generate ``portable/action.yml``, the composite variant of the action, from ``action.yml``
+and the input table (``capwrapper_action/config/inputs.py``).
 
     python scripts/portable_action.py          # rewrite portable/action.yml
     python scripts/portable_action.py --check  # exit 1 when it is out of date
 
 Docker container actions run only on Linux runners. The composite variant has the same inputs
-and outputs (copied from action.yml, so they cannot drift) and runs the same code with the
+(the table's, with action.yml's descriptions) and outputs (copied from action.yml), so they
+cannot drift, and runs the same code with the
 runner's own Python on Linux, macOS and Windows: it installs the hash-pinned dependencies and
 the package into a virtualenv under ``RUNNER_TEMP``, then runs ``capwrapper-action
 github-action`` with every input passed through ``env:`` as ``INPUT_<NAME>``, the way the runner
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from capwrapper_action.config.inputs import action_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "action.yml"
@@ -93,7 +97,9 @@ def portable(action: dict[str, Any]) -> dict[str, Any]:
         name: {**spec, "value": expression(f"steps.{RUN_ID}.outputs.{name}")}
         for name, spec in action["outputs"].items()
     }
-    env = {input_variable(name): expression(f"inputs.{name}") for name in action["inputs"]}
+    descriptions = {name: spec["description"] for name, spec in action["inputs"].items()}
+    inputs = action_inputs(descriptions)
+    env = {input_variable(name): expression(f"inputs.{name}") for name in inputs}
     env.update(RUN_ENV)
     steps = [
         {"name": "Install capwrapper-action", "id": INSTALL_ID, "shell": "bash",
@@ -109,7 +115,7 @@ def portable(action: dict[str, Any]) -> dict[str, Any]:
     for key in ("author", "branding"):
         if key in action:
             result[key] = action[key]
-    result.update(inputs=action["inputs"], outputs=outputs)
+    result.update(inputs=inputs, outputs=outputs)
     result["runs"] = {"using": "composite", "steps": steps}
     return result
 
@@ -143,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     action = yaml.safe_load((args.root / SOURCE).read_text(encoding="utf-8"))
     target = args.root / TARGET
-    wanted = render(action)
+    try:
+        wanted = render(action)
+    except ValueError as exc:
+        print(exc)
+        return 1
     if args.check:
         current = target.read_text(encoding="utf-8") if target.is_file() else ""
         if current != wanted:

@@ -1,4 +1,6 @@
-"""Generate the README's inputs and outputs tables from action.yml (they must never drift).
+"""Generate the README's inputs and outputs tables (they must never drift): the inputs from
+the input table (``capwrapper_action/config/inputs.py``) with action.yml's descriptions, the
+outputs from action.yml.
 
     python scripts/readme_tables.py          # rewrite README.md in place
     python scripts/readme_tables.py --check  # exit 1 when README.md is out of date
@@ -17,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from capwrapper_action.config.inputs import action_inputs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,7 +30,8 @@ def _cell(text: object) -> str:
 
 def inputs_table(action: dict[str, Any]) -> str:
     rows = ["| input | required | default | description |", "|---|---|---|---|"]
-    for name, spec in action["inputs"].items():
+    descriptions = {name: spec["description"] for name, spec in action["inputs"].items()}
+    for name, spec in action_inputs(descriptions).items():
         default = spec.get("default", "")
         shown = f"`{default}`" if default not in ("", None) else ""
         required = "yes" if spec.get("required") else ""
@@ -60,10 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     action = yaml.safe_load((args.root / "action.yml").read_text(encoding="utf-8"))
     readme_path = args.root / "README.md"
     current = readme_path.read_text(encoding="utf-8")
-    wanted = render(current, action)
+    try:
+        wanted = render(current, action)
+    except ValueError as exc:
+        print(exc)
+        return 1
     if args.check:
         if wanted != current:
-            print("README.md tables differ from action.yml: run python scripts/readme_tables.py")
+            print("README.md tables differ from the inputs: run python scripts/readme_tables.py")
             return 1
         return 0
     readme_path.write_text(wanted, encoding="utf-8")

@@ -1,134 +1,295 @@
-"""The action's inputs as the runner hands them over, and the helpers their messages share.
+"""The action's inputs, each declared once, in action.yml's order: name, kind, parser, default,
+example of a right value, whether it is secret or may stand in the config file, and one line
+for the command line's help.
 
-``INPUT_NAMES`` and ``INPUT_DEFAULTS`` mirror action.yml (a unit test keeps them in step), so
-nothing parses action.yml at start-up. ``read_inputs`` reads the ``INPUT_*`` variables;
-``config_file.merge_config_file`` lays the repository's config file under them.
+Everything that knows about inputs reads this table: ``read_inputs`` (the ``INPUT_*``
+variables), the config file (``file``), ``settings.parse_config`` (one ``Config`` field per
+input, named after it), the command-line flags (``cli``), the README tables and
+``portable/action.yml`` (``scripts/``); a unit test holds action.yml against it. Adding an
+input: action.yml, one ``Input`` here, a ``Config`` field, and the code that uses it.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import textwrap
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
+from capwrapper_action.config import lists as C
+from capwrapper_action.config import urls as U
+from capwrapper_action.config import values as V
 from capwrapper_action.errors import ConfigError
 
-INPUT_DEFAULTS: Mapping[str, str] = {
-    "api-key": "",
-    "api-url": "https://api.capwrapper.com/v1",
-    "app-url": "",
-    "app-name": "",
-    "bundle-id": "",
-    "version": "auto",
-    "version-bump": "patch",
-    "platforms": "android, ios",
-    "permissions": "",
-    "build-options": "",
-    "build-id": "",
-    "wait": "true",
-    "timeout": "30m",
-    "queue-timeout": "",
-    "poll-interval": "auto",
-    "github-token": "${{ github.token }}",
-    "deploy": "false",
-    "deploy-labels": "",
-    "deploy-options": "",
-    "download": "false",
-    "download-path": "capwrapper-artifacts",
-    "summary": "true",
-    "summary-download-links": "false",
-    "config-file": "",
-    "dry-run": "false",
-}
-INPUT_NAMES: tuple[str, ...] = tuple(INPUT_DEFAULTS)
-SECRET_INPUTS = frozenset({"api-key", "github-token"})
-# Inputs whose text may span lines (lists, mappings); the YAML ones keep their indentation.
-MULTILINE_INPUTS = frozenset(
-    {"platforms", "permissions", "build-options", "deploy-options", "deploy-labels", "build-id"}
-)
-YAML_INPUTS = frozenset({"platforms", "permissions", "build-options", "deploy-options"})
-LIST_INPUTS = frozenset({"platforms", "permissions", "deploy-labels", "build-id"})
-MAPPING_INPUTS = frozenset({"build-options", "deploy-options"})
+T = TypeVar("T")
+MAX_TEXT = 4096  # longest value of an ordinary input
 
 
+class Kind(Enum):
+    """What an input holds: how its text is tidied and what a config file may give for it."""
 
-def input_error(name: str, problem: str, example: str) -> ConfigError:
-    """A ``ConfigError`` whose problem ends in a full stop (the example follows it)."""
-    problem = problem if problem.endswith((".", "?", "!")) else problem + "."
-    return ConfigError(name, problem, example)
+    TEXT = "text"  # one line; a file's number or date is taken as its text
+    BOOLEAN = "boolean"  # true or false; a file's YAML boolean as it is
+    LIST = "list"  # words separated by commas or white space, or a YAML list
+    LINES = "lines"  # items separated by commas or new lines (items may hold spaces)
+    MAPPING = "mapping"  # a YAML or JSON mapping
+
+    @property
+    def multiline(self) -> bool:
+        return self in (Kind.LIST, Kind.LINES, Kind.MAPPING)
+
+    @property
+    def yaml(self) -> bool:
+        """The text may be YAML in a block: its indentation is kept."""
+        return self in (Kind.LIST, Kind.MAPPING)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What some parsers need besides the value."""
+
+    workspace: Path
+    api_key_missing: str = "is empty"  # what to say when api-key is empty (depends on the event)
+
+
+@dataclass(frozen=True)
+class Input(Generic[T]):
+    name: str
+    kind: Kind
+    parse: Callable[[Any, Context], T]  # text (or a file's list/mapping/boolean) -> value
+    example: str  # a right value, shown in every message about this input
+    help: str  # one line for `capwrapper-action --help`
+    default: str = ""  # exactly as in action.yml
+    required: bool = False
+    secret: bool = False  # masked, never quoted, never from the config file
+    not_in_file: str = ""  # why the config file may not set it; empty: it may
+    field: str = ""  # the Config attribute; empty: the name with underscores
+    # In place of a bad value while the other inputs are checked (the Config is then dropped).
+    fallback: object = None
+
+    @property
+    def attribute(self) -> str:
+        return self.field or self.name.replace("-", "_")
+
+    @property
+    def limit(self) -> int:
+        return C.MAX_MAPPING_BYTES if self.kind is Kind.MAPPING else MAX_TEXT
+
+    def read(self, value: object, ctx: Context) -> T:
+        """The typed value of ``value`` (an ``INPUT_*`` text or a config file's YAML value)."""
+        try:
+            return self.parse(self._shaped(value), ctx)
+        except ConfigError as exc:
+            raise self.explain(exc) from None
+
+    def explain(self, exc: ConfigError) -> ConfigError:
+        """``exc`` with this input's example when it gives none."""
+        return exc if exc.example else ConfigError(exc.input_name, exc.problem, self.example)
+
+    def _shaped(self, value: object) -> object:
+        """Text checked for size and control characters; a file's value in the shape this
+        kind takes (a YAML list's items as words, a number as text)."""
+        if isinstance(value, list) and self.kind in (Kind.LIST, Kind.LINES):
+            return [self._text(item) for item in _words(self.name, value)]
+        if isinstance(value, dict | list) and self.kind is Kind.MAPPING:
+            return value
+        if isinstance(value, bool) and self.kind is Kind.BOOLEAN:
+            return value
+        if isinstance(value, dict | list):
+            kind = "list" if isinstance(value, list) else "mapping"
+            raise V.invalid(self.name, f"is a {kind}; it takes a single value")
+        return self._text(_scalar_text(value))
+
+    def _text(self, text: str) -> str:
+        multiline, secret = self.kind.multiline, self.secret
+        return V.check_text(self.name, text, limit=self.limit, multiline=multiline, secret=secret)
+
+
+def _scalar_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _words(name: str, items: list[object]) -> list[str]:
+    """A config file's YAML list as text items: numbers are words, anything else is refused."""
+    words = [x for x in items if isinstance(x, str | int | float) and not isinstance(x, bool)]
+    if len(words) < len(items) or any("," in str(x) or "\n" in str(x) for x in words):
+        problem = "holds a list item that is not a plain word (quote words such as yes or on)"
+        raise V.invalid(name, problem)
+    return [str(x) for x in words]
+
+
+# --- how each input is parsed ----------------------------------------------------------------
+
+
+def _plain(parse: Callable[[Any], T]) -> Callable[[Any, Context], T]:
+    return lambda value, _ctx: parse(value)
+
+
+def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
+    return lambda text: parse(text) if text else None
+
+
+def _flag(name: str) -> Callable[[str | bool, Context], bool]:
+    return lambda value, _ctx: V.boolean(name, value)
+
+
+def _duration(name: str) -> Callable[[str], float]:
+    return lambda text: V.duration(name, text)
+
+
+def _options(name: str, reserved: Mapping[str, str]) -> Callable[[object, Context], Any]:
+    return lambda value, _ctx: C.options(name, value, reserved=reserved)
+
+
+def _api_key(text: str, ctx: Context) -> str:
+    return V.api_key(text, empty_problem=ctx.api_key_missing)
+
+
+def _download_path(text: str, ctx: Context) -> Path:
+    return V.download_path(text, workspace=ctx.workspace)
+
+
+def _config_file(text: str, ctx: Context) -> Path | None:
+    return V.config_file(text, workspace=ctx.workspace)
+
+
+_NO_SECRETS_IN_FILE = "secrets do not belong in the repository; pass it in the workflow"
+_TEXT, _BOOL, _LIST, _LINES, _MAP = Kind.TEXT, Kind.BOOLEAN, Kind.LIST, Kind.LINES, Kind.MAPPING
+
+INPUTS: tuple[Input[Any], ...] = (
+    Input("api-key", _TEXT, _api_key, required=True, secret=True,
+          example="${{ secrets.CAPWRAPPER_API_KEY }}",
+          help="Capwrapper API key (command line: the CAPWRAPPER_API_KEY variable)",
+          not_in_file=_NO_SECRETS_IN_FILE + " from a secret"),
+    Input("api-url", _TEXT, _plain(U.api_url), default="https://api.capwrapper.com/v1",
+          example="https://api.capwrapper.com/v1", help="base URL of the Capwrapper API"),
+    Input("app-url", _TEXT, _plain(_optional(U.app_url)), example="https://shop.example.com",
+          help="public HTTPS URL of the web app to wrap"),
+    Input("app-name", _TEXT, _plain(_optional(V.app_name)), example="Example Shop",
+          help="app name on the home screen and in the store"),
+    Input("bundle-id", _TEXT, _plain(_optional(V.bundle_id)), example="com.example.shop",
+          help="reverse-domain bundle id"),
+    Input("version", _TEXT, _plain(V.version), default="auto", example="1.4.0 (or auto)",
+          help="semantic version to build, or auto (one bump above the highest built)"),
+    Input("version-bump", _TEXT, _plain(V.version_bump), default="patch",
+          example="patch (or minor, major)", help="which part auto raises: patch, minor, major"),
+    Input("platforms", _LIST, _plain(C.platforms), default="android, ios", fallback=(),
+          example="android, ios", help="android and/or ios"),
+    Input("permissions", _LIST, _plain(C.permissions), example="camera, gps, notifications",
+          help="native permissions, separated by commas"),
+    Input("build-options", _MAP, _options("build-options", C.BUILD_RESERVED),
+          example='{"field": "value"} (or field: value lines)',
+          help="YAML or JSON mapping merged into each create-build request"),
+    Input("build-id", _LINES, _plain(C.build_id), field="resume", fallback=(),
+          example="bld_abc123 (or android:bld_abc123, ios:bld_def456)",
+          help="resume these builds instead of creating new ones"),
+    Input("wait", _BOOL, _flag("wait"), default="true", example="true (or false)",
+          help="wait for the builds to finish"),
+    Input("timeout", _TEXT, _plain(_duration("timeout")), default="30m",
+          example="30m (or 1800, 90s, 1h30m)", help="longest wait for all builds, as 45m or 1h30m"),
+    Input("queue-timeout", _TEXT, _plain(_optional(_duration("queue-timeout"))),
+          example="10m (or empty for no separate limit)",
+          help="fail early when a build is still queued after this long"),
+    Input("poll-interval", _TEXT, _plain(V.poll_interval), default="auto",
+          example="auto (or 15)", help="seconds between status checks, or auto"),
+    Input("github-token", _TEXT, _plain(V.github_token), default="${{ github.token }}",
+          secret=True, not_in_file=_NO_SECRETS_IN_FILE, example="${{ github.token }}",
+          help="token to read the pull request's labels (command line: GITHUB_TOKEN variable)"),
+    Input("deploy", _BOOL, _flag("deploy"), default="false", example="false (or true)",
+          help="deploy the finished builds to the stores"),
+    Input("deploy-labels", _LINES, _plain(C.deploy_labels), example="deploy, release",
+          help="deploy only when the pull request carries one of these labels"),
+    Input("deploy-options", _MAP, _options("deploy-options", C.DEPLOY_RESERVED),
+          example='{"track": "internal"}', help="YAML or JSON mapping merged into each deploy"),
+    Input("download", _BOOL, _flag("download"), default="false", example="false (or true)",
+          help="download each successful build's binary"),
+    Input("download-path", _TEXT, _download_path, default="capwrapper-artifacts",
+          example="capwrapper-artifacts", help="folder for the binaries, in the workspace"),
+    Input("summary", _BOOL, _flag("summary"), default="true", example="true (or false)",
+          help="write the Markdown summary"),
+    Input("summary-download-links", _BOOL, _flag("summary-download-links"), default="false",
+          example="false (or true)", help="put the signed download links into the summary"),
+    Input("config-file", _TEXT, _config_file, example=".github/capwrapper.yml",
+          not_in_file="a config file cannot name another one",
+          help="YAML file holding any of these settings (default: .github/capwrapper.yml)"),
+    Input("dry-run", _BOOL, _flag("dry-run"), default="false", example="false (or true)",
+          help="validate and print the requests that would be sent, sending nothing"),
+)  # fmt: skip
+BY_NAME: Mapping[str, Input[Any]] = {spec.name: spec for spec in INPUTS}
+INPUT_NAMES: tuple[str, ...] = tuple(BY_NAME)
+SECRET_INPUTS = frozenset(spec.name for spec in INPUTS if spec.secret)
+
+
+def example(name: str) -> str:
+    return BY_NAME[name].example
 
 
 def normalize(name: str, value: str) -> str:
     """Surrounding white space removed; for YAML inputs only blank lines and the common
     indentation, so that a block list or mapping keeps its shape."""
-    if name in MULTILINE_INPUTS:
+    kind = BY_NAME[name].kind
+    if kind.multiline:
         value = value.replace("\r\n", "\n")
-    if name in YAML_INPUTS:
+    if kind.yaml:
         return textwrap.dedent(value.lstrip("\n").rstrip()).strip("\n")
     return value.strip()
+
+
+def runner_default(spec: Input[Any]) -> str:
+    """The default as the action sees it: an expression (``${{ github.token }}``), which only
+    the runner can evaluate, reads as empty."""
+    return "" if spec.default.startswith("${{") else spec.default
 
 
 def read_inputs(env: Mapping[str, str]) -> dict[str, str]:
     """Every declared input, normalized. The runner sets ``INPUT_API-KEY`` (hyphen kept);
     ``INPUT_API_KEY`` is read too, for people who run the image by hand. When both are set
-    the hyphen form wins. An input that is not set gets its action.yml default, except an
-    expression default (``${{ github.token }}``), which only the runner can evaluate: ""."""
+    the hyphen form wins. An input that is not set gets its action.yml default."""
     values: dict[str, str] = {}
-    for name in INPUT_NAMES:
-        hyphen = "INPUT_" + name.upper().replace(" ", "_")
-        underscore = hyphen.replace("-", "_")
-        raw = env.get(hyphen, env.get(underscore))
-        if raw is None:
-            default = INPUT_DEFAULTS[name]
-            raw = "" if default.startswith("${{") else default
-        values[name] = normalize(name, raw)
+    for spec in INPUTS:
+        hyphen = "INPUT_" + spec.name.upper()
+        raw = env.get(hyphen, env.get(hyphen.replace("-", "_")))
+        values[spec.name] = normalize(spec.name, runner_default(spec) if raw is None else raw)
     return values
 
 
-def workspace_of(env: Mapping[str, str]) -> Path:
-    """``GITHUB_WORKSPACE`` (``/github/workspace`` in the container) or the current folder."""
-    return Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
+def at_default(name: str, value: object) -> bool:
+    """True when ``value`` (normalized text) is what the input holds when left out."""
+    return value == normalize(name, runner_default(BY_NAME[name]))
 
 
-_SHOWN_AS_ESCAPE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+def secrets_of(values: Mapping[str, object]) -> Sequence[str]:
+    """The values of the secret inputs, to mask before anything is printed."""
+    return [str(values.get(name) or "") for name in sorted(SECRET_INPUTS)]
 
 
-def show(value: str, limit: int = 60) -> str:
-    """``value`` quoted for a message: at most ``limit`` characters, control characters
-    (and bidi or zero-width ones) escaped so that the message stays one readable line."""
-    head = value[:limit]
-    out = []
-    for ch in head:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif unicodedata.category(ch) in _SHOWN_AS_ESCAPE:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"' + ("…" if len(value) > limit else "")
-
-
-def workspace_path(name: str, value: str, *, workspace: Path, example: str) -> Path:
-    """``value`` resolved against the workspace; refused when absolute or outside it
-    (symbolic links included)."""
-    if not value:
-        raise input_error(name, "is empty; give a path relative to the workspace", example)
-    if value.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", value):
-        raise input_error(
-            name,
-            f"{show(value)} is not relative to the workspace (in the container the "
-            "workspace is /github/workspace, not the runner's path)",
-            example,
+def action_inputs(descriptions: Mapping[str, str]) -> dict[str, dict[str, object]]:
+    """The ``inputs:`` of action.yml as this table declares them (names, order, required,
+    defaults), with ``descriptions`` (action.yml's, longer than ``help``). The README tables
+    and ``portable/action.yml`` are generated from it. Raises ``ValueError`` when the names
+    differ from the table's."""
+    missing = [spec.name for spec in INPUTS if spec.name not in descriptions]
+    extra = [name for name in descriptions if name not in BY_NAME]
+    if missing or extra:
+        raise ValueError(
+            "action.yml and the input table (capwrapper_action/config/inputs.py) differ: "
+            f"not in action.yml: {', '.join(missing) or 'none'}; "
+            f"not in the table: {', '.join(extra) or 'none'}"
         )
-    root = workspace.resolve()
-    try:
-        target = (root / value).resolve()
-    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links
-        raise input_error(name, f"{show(value)} is not a usable path ({exc})", example) from None
-    if not target.is_relative_to(root):
-        raise input_error(name, f"{show(value)} leads outside the workspace", example)
-    return target
+    inputs: dict[str, dict[str, object]] = {}
+    for spec in INPUTS:
+        entry: dict[str, object] = {"description": descriptions[spec.name]}
+        entry["required"] = spec.required
+        if not spec.required:
+            entry["default"] = spec.default
+        inputs[spec.name] = entry
+    return inputs

@@ -1,17 +1,24 @@
 """Parsers of the inputs that hold several values: the lists (``platforms``, ``permissions``,
 ``deploy-labels``), the mappings (``build-options``, ``deploy-options``) and the build ids to
-resume (``build-id``). Errors as in ``validators``: ``ConfigError`` with an example."""
+resume (``build-id``). Errors as in ``values``.
+
+A list parser takes the workflow's text or the list a config file gave (its items already
+checked to be plain words); a mapping parser takes text or the mapping the file gave.
+"""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from capwrapper_action.api.models import PLATFORMS, Platform
-from capwrapper_action.config.inputs import input_error, show
-from capwrapper_action.config.values import invalid
+from capwrapper_action.config.strict_yaml import YamlProblem, json_safe, load_yaml
+from capwrapper_action.config.values import invalid, show
+from capwrapper_action.release.placeholders import EXAMPLE, problems
 
 MAX_MAPPING_BYTES = 64 * 1024
 MAX_LABEL = 50  # GitHub's own limit for a label name
@@ -21,18 +28,26 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 _BUILD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _PLATFORM_BY_NAME: Mapping[str, Platform] = {p: p for p in PLATFORMS}
 
+Items = str | Sequence[str]  # an input's text, or the items of a config file's YAML list
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeRef:
+    build_id: str
+    platform: Platform | None  # None when given as a bare id
+
 
 # --- lists -----------------------------------------------------------------------------------
 
 
-def _items(name: str, value: str) -> list[str]:
+def _items(name: str, value: Items) -> list[str]:
     """Words separated by commas, spaces or new lines, or a YAML list (``[a, b]`` or a block
     list of ``- a`` lines)."""
+    if not isinstance(value, str):
+        return [item.strip() for item in value if item.strip()]
     text = value.strip()
     if not (text.startswith("[") or text == "-" or text.startswith(("- ", "-\n", "-\t"))):
         return [item for item in re.split(r"[,\s]+", text) if item]
-    from capwrapper_action.config.strict_yaml import YamlProblem, load_yaml
-
     try:
         data = load_yaml(value)
     except YamlProblem as exc:
@@ -44,7 +59,7 @@ def _items(name: str, value: str) -> list[str]:
     return [str(x).strip() for x in data if str(x).strip()]
 
 
-def platforms(value: str) -> tuple[Platform, ...]:
+def platforms(value: Items) -> tuple[Platform, ...]:
     items = _items("platforms", value)
     if not items:
         raise invalid("platforms", "is empty; name at least one platform")
@@ -59,7 +74,7 @@ def platforms(value: str) -> tuple[Platform, ...]:
     return tuple(found)
 
 
-def permissions(value: str) -> tuple[str, ...] | None:
+def permissions(value: Items) -> tuple[str, ...] | None:
     """None (omit from the request) when empty."""
     items = _items("permissions", value)
     if len(items) > MAX_ITEMS:
@@ -76,9 +91,10 @@ def permissions(value: str) -> tuple[str, ...] | None:
     return tuple(items) or None
 
 
-def deploy_labels(value: str) -> tuple[str, ...]:
+def deploy_labels(value: Items) -> tuple[str, ...]:
     """Labels may hold spaces: split on commas and new lines only. Repeats are dropped."""
-    labels = [label.strip() for label in re.split(r"[,\n\r]+", value) if label.strip()]
+    parts = re.split(r"[,\n\r]+", value) if isinstance(value, str) else value
+    labels = [label.strip() for label in parts if label.strip()]
     if len(labels) > MAX_ITEMS:
         raise invalid("deploy-labels", f"lists {len(labels)} labels; the limit is {MAX_ITEMS}")
     for label in labels:
@@ -107,18 +123,18 @@ DEPLOY_RESERVED: Mapping[str, str] = {
 }
 
 
-def options(name: str, value: str, *, reserved: Mapping[str, str]) -> Mapping[str, Any]:
+def options(name: str, value: object, *, reserved: Mapping[str, str]) -> Mapping[str, Any]:
     """A YAML or JSON mapping (``{}`` when empty) of JSON-compatible values whose keys do not
-    override what the action sets itself (``reserved``: lower-cased key -> what to do)."""
-    if not value.strip():
+    override what the action sets itself (``reserved``: lower-cased key -> what to do).
+    ``value`` is the input's text, or the value a config file gave."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return MappingProxyType({})
-    size = len(value.encode("utf-8", "surrogatepass"))
-    if size > MAX_MAPPING_BYTES:
-        raise invalid(name, f"is {size:,} bytes long; the limit is {MAX_MAPPING_BYTES:,}")
-    from capwrapper_action.config.strict_yaml import YamlProblem, json_safe, load_yaml
-
     try:
-        data = json_safe(load_yaml(value))
+        text = value if isinstance(value, str) else json.dumps(json_safe(value))
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > MAX_MAPPING_BYTES:
+            raise invalid(name, f"is {size:,} bytes long; the limit is {MAX_MAPPING_BYTES:,}")
+        data = json_safe(load_yaml(text) if isinstance(value, str) else value)
     except YamlProblem as exc:
         raise invalid(name, f"is not a valid YAML or JSON mapping ({exc})") from None
     if not isinstance(data, dict):
@@ -128,21 +144,20 @@ def options(name: str, value: str, *, reserved: Mapping[str, str]) -> Mapping[st
         advice = reserved.get(key.lower())
         if advice is not None:
             raise invalid(name, f"sets {show(key)}, which the action sets itself; {advice}")
-    from capwrapper_action.release.placeholders import EXAMPLE, problems
-
     for problem in problems(data)[:1]:  # before any request: a typo must not reach a store
-        raise input_error(name, problem, EXAMPLE)
+        raise invalid(name, problem, EXAMPLE)
     return MappingProxyType(data)
 
 
 # --- resume ids ------------------------------------------------------------------------------
 
 
-def build_id(value: str) -> tuple[tuple[str, Platform | None], ...]:
+def build_id(value: Items) -> tuple[ResumeRef, ...]:
     """``bld_x`` (platform learnt later from the API) or ``android:bld_x, ios:bld_y``."""
-    text = re.sub(r"\s*:\s*", ":", value.strip())
+    text = value if isinstance(value, str) else ",".join(value)
+    text = re.sub(r"\s*:\s*", ":", text.strip())
     tokens = [t for t in re.split(r"[,\s]+", text) if t]
-    refs: list[tuple[str, Platform | None]] = []
+    refs: list[ResumeRef] = []
     for token in tokens:
         head, colon, tail = token.partition(":")
         ident, platform = (tail, _PLATFORM_BY_NAME.get(head.lower())) if colon else (head, None)
@@ -153,13 +168,13 @@ def build_id(value: str) -> tuple[tuple[str, Platform | None], ...]:
                 "build-id",
                 f"{show(ident)} is not a build id (letters, digits, '_' and '-' only, at most 128)",
             )
-        refs.append((ident, platform))
-    if len(refs) > 1 and any(p is None for _, p in refs):
+        refs.append(ResumeRef(ident, platform))
+    if len(refs) > 1 and any(ref.platform is None for ref in refs):
         raise invalid(
             "build-id", "holds several ids; give one per platform: android:<id>, ios:<id>"
         )
-    if len({p for _, p in refs}) < len(refs):
+    if len({ref.platform for ref in refs}) < len(refs):
         raise invalid("build-id", "names a platform more than once")
-    if len({i for i, _ in refs}) < len(refs):
+    if len({ref.build_id for ref in refs}) < len(refs):
         raise invalid("build-id", "gives the same build id for two platforms")
     return tuple(refs)

@@ -3,46 +3,39 @@ once, before anything is sent. ``parse_config`` reports every bad input at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from capwrapper_action.api.models import Platform
-from capwrapper_action.config import lists as C
-from capwrapper_action.config import urls as U
-from capwrapper_action.config import values as V
 from capwrapper_action.config.file import MergedInputs, merge_config_file
 from capwrapper_action.config.inputs import (
-    INPUT_DEFAULTS,
     INPUT_NAMES,
-    MAPPING_INPUTS,
-    MULTILINE_INPUTS,
-    SECRET_INPUTS,
-    normalize,
-    workspace_of,
+    INPUTS,
+    Context,
+    Input,
+    at_default,
+    example,
 )
+from capwrapper_action.config.lists import ResumeRef
 from capwrapper_action.errors import ActionError, ConfigError
-
-T = TypeVar("T")
-MAX_TEXT = 4096  # longest value of an ordinary input
-
-
-@dataclass(frozen=True, slots=True)
-class ResumeRef:
-    build_id: str
-    platform: Platform | None  # None when given as a bare id
+from capwrapper_action.github.event import is_fork, load_payload
+from capwrapper_action.release.semver import Auto, Bump, Version
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    """One field per input of ``inputs.INPUTS`` (same order, a test holds them together)."""
+
     api_key: str = field(repr=False)
     api_url: str  # no trailing slash
     app_url: str | None
     app_name: str | None
     bundle_id: str | None
-    version: str  # a semver string or "auto"
-    version_bump: str  # "patch" | "minor" | "major"
+    version: Version | Auto
+    version_bump: Bump
     platforms: tuple[Platform, ...]  # ordered, unique
     permissions: tuple[str, ...] | None  # None: omit from the body
     build_options: Mapping[str, Any] = field(hash=False)  # read-only, may be empty
@@ -62,6 +55,7 @@ class Config:
     config_file: Path | None  # the file that was read, if any
     dry_run: bool
     workspace: Path
+    from_file: frozenset[str]  # the inputs the config file set
 
 
 class ConfigErrors(ConfigError):
@@ -82,32 +76,20 @@ class ConfigErrors(ConfigError):
 class _Parser:
     """Runs each input's parser, keeping the first error of every input."""
 
-    def __init__(self, merged: MergedInputs, workspace: Path) -> None:
+    def __init__(self, merged: MergedInputs, ctx: Context) -> None:
         self.values = merged.values
-        self.workspace = workspace
+        self.ctx = ctx
         self.errors: list[ConfigError] = []
         file = merged.config_file
-        self.source = file.relative_to(workspace).as_posix() if file else ""
+        self.source = file.relative_to(ctx.workspace).as_posix() if file else ""
         self.from_file = merged.from_file
 
-    def get(self, name: str, parse: Callable[[str], T], fallback: T) -> T:
-        text = self.values.get(name, "")
-        limit = C.MAX_MAPPING_BYTES if name in MAPPING_INPUTS else MAX_TEXT
+    def get(self, spec: Input[Any]) -> Any:
         try:
-            V.check_text(
-                name,
-                text,
-                limit=limit,
-                multiline=name in MULTILINE_INPUTS,
-                secret=name in SECRET_INPUTS,
-            )
-            return parse(text)
+            return spec.read(self.values.get(spec.name, ""), self.ctx)
         except ConfigError as exc:
             self.add(exc)
-            return fallback
-
-    def flag(self, name: str, fallback: bool) -> bool:
-        return self.get(name, lambda text: V.boolean(name, text), fallback)
+            return spec.fallback
 
     def add(self, exc: ConfigError) -> None:
         if exc.input_name in self.from_file:
@@ -127,99 +109,48 @@ class _Parser:
         raise ConfigErrors(errors)
 
 
-def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
-    return lambda text: parse(text) if text else None
-
-
-def _download_path(workspace: Path) -> Callable[[str], Path]:
-    return lambda text: V.download_path(text, workspace=workspace)
-
-
-def _duration(name: str) -> Callable[[str], float]:
-    return lambda text: V.duration(name, text)
-
-
-def _options(name: str, reserved: Mapping[str, str]) -> Callable[[str], Mapping[str, Any]]:
-    return lambda text: C.options(name, text, reserved=reserved)
-
-
-def _resume(text: str) -> tuple[ResumeRef, ...]:
-    return tuple(ResumeRef(build_id, platform) for build_id, platform in C.build_id(text))
+def workspace_of(env: Mapping[str, str]) -> Path:
+    """``GITHUB_WORKSPACE`` (``/github/workspace`` in the container) or the current folder."""
+    return Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
 
 
 def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
     """``raw`` (from ``inputs.read_inputs``) merged with the config file and validated.
     Raises ``ConfigError`` for one bad input, ``ConfigErrors`` for several."""
     workspace = workspace_of(env)
-    V.check_text(
-        "config-file", raw.get("config-file", ""), limit=1024, multiline=False, secret=False
-    )
     merged = merge_config_file(raw, workspace=workspace)
-    p = _Parser(merged, workspace)
-    config = _read_inputs(p, merged.config_file, empty_key=empty_api_key_problem(env))
+    p = _Parser(merged, Context(workspace, api_key_missing=empty_api_key_problem(env)))
+    values = {spec.attribute: p.get(spec) for spec in INPUTS}
+    config = Config(**values, workspace=workspace, from_file=merged.from_file)
     config = _check_together(config, p)
     p.raise_errors()
     return config
-
-
-def _read_inputs(p: _Parser, config_file: Path | None, *, empty_key: str) -> Config:
-    """Every input through its parser; a bad one leaves a fallback value and an error in ``p``."""
-    workspace = p.workspace
-    return Config(
-        api_key=p.get("api-key", lambda t: V.api_key(t, empty_problem=empty_key), ""),
-        api_url=p.get("api-url", U.api_url, ""),
-        app_url=p.get("app-url", _optional(U.app_url), None),
-        app_name=p.get("app-name", _optional(V.app_name), None),
-        bundle_id=p.get("bundle-id", _optional(V.bundle_id), None),
-        version=p.get("version", V.version, "auto"),
-        version_bump=p.get("version-bump", V.version_bump, "patch"),
-        platforms=p.get("platforms", C.platforms, ()),
-        permissions=p.get("permissions", C.permissions, None),
-        build_options=p.get("build-options", _options("build-options", C.BUILD_RESERVED), {}),
-        resume=p.get("build-id", _resume, ()),
-        wait=p.flag("wait", True),
-        timeout=p.get("timeout", _duration("timeout"), 0.0),
-        queue_timeout=p.get("queue-timeout", _optional(_duration("queue-timeout")), None),
-        poll_interval=p.get("poll-interval", V.poll_interval, None),
-        github_token=p.get("github-token", V.github_token, ""),
-        deploy=p.flag("deploy", False),
-        deploy_labels=p.get("deploy-labels", C.deploy_labels, ()),
-        deploy_options=p.get("deploy-options", _options("deploy-options", C.DEPLOY_RESERVED), {}),
-        download=p.flag("download", False),
-        download_path=p.get("download-path", _download_path(workspace), workspace),
-        summary=p.flag("summary", True),
-        summary_download_links=p.flag("summary-download-links", False),
-        config_file=config_file,
-        dry_run=p.flag("dry-run", False),
-        workspace=workspace,
-    )
 
 
 def _check_together(config: Config, p: _Parser) -> Config:
     """Rules across inputs: what a new build needs, and platforms named by ``build-id``."""
     if not config.resume and not p.failed("build-id"):
         for name in ("app-url", "app-name", "bundle-id"):
-            if not p.values.get(name) and not p.failed(name):
+            if getattr(config, name.replace("-", "_")) is None and not p.failed(name):
                 p.add(
                     ConfigError(
                         name,
                         "is empty; it is required unless 'build-id' is given (set it in the "
                         "workflow or in the config file).",
-                        V.EXAMPLES[name],
+                        example(name),
                     )
                 )
     named = tuple(ref.platform for ref in config.resume if ref.platform is not None)
     if not named or len(named) < len(config.resume):
         return config  # a bare id: the API tells the platform later
-    chosen = p.values.get("platforms", "")
-    at_default = chosen == normalize("platforms", INPUT_DEFAULTS["platforms"])
-    if not at_default and not p.failed("platforms") and set(named) != set(config.platforms):
+    chosen = at_default("platforms", p.values.get("platforms", ""))
+    if not chosen and not p.failed("platforms") and set(named) != set(config.platforms):
         p.add(
             ConfigError(
                 "build-id",
                 f"names {', '.join(named)} but 'platforms' is "
                 f"{', '.join(config.platforms)}; leave 'platforms' out when resuming.",
-                V.EXAMPLES["build-id"],
+                example("build-id"),
             )
         )
     return replace(config, platforms=named)
@@ -253,7 +184,5 @@ def from_fork(env: Mapping[str, str]) -> bool:
     event = env.get("GITHUB_EVENT_NAME", "")
     if not event.startswith("pull_request") or event == "pull_request_target":
         return False
-    from capwrapper_action.github.event import is_fork, load_payload
-
     pull = load_payload(env, event, warnings=[]).get("pull_request")
     return isinstance(pull, Mapping) and is_fork(pull, env.get("GITHUB_REPOSITORY", ""))

@@ -1,5 +1,5 @@
 """Parsers of the URL inputs: ``api-url`` (where the action sends its requests) and ``app-url``
-(the web app Capwrapper fetches). Errors as in ``validators``: ``ConfigError`` with an example;
+(the web app Capwrapper fetches). Errors as in ``values``: ``ConfigError`` with an example;
 credentials in a URL are never quoted."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import ipaddress
 import re
 from urllib.parse import SplitResult, urlsplit
 
-from capwrapper_action.config.inputs import show
-from capwrapper_action.config.values import invalid
+from capwrapper_action.config.values import invalid, show
 
 MAX_URL = 2048
 

@@ -1,55 +1,28 @@
 """One parser per kind of input value: here the single values (secrets, names, versions,
-booleans, durations, paths), the examples and the checks every input goes through;
-``url_validators`` has the URLs, ``collection_validators`` the lists, mappings and build ids.
+booleans, durations, paths) and the checks every input goes through; ``urls`` has the URLs,
+``lists`` the lists, mappings and build ids. The input table (``inputs``) says which parser
+reads which input.
 
-Each parser takes the text of one input (already stripped by ``inputs.read_inputs``) and
-returns the typed value, or raises ``ConfigError(input, problem, example)``: the problem
-quotes the bad value (shortened, control characters escaped) and the example is a right
-value. The values of the secret inputs are never quoted.
+Each parser takes the text of one input (already stripped by ``inputs.normalize``; a config
+file's YAML value where the input takes a boolean, list or mapping) and returns the typed
+value, or raises ``ConfigError``: the problem quotes the bad value (shortened, control
+characters escaped); the table adds the input's example of a right value. The values of the
+secret inputs are never quoted.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from pathlib import Path
 
-from capwrapper_action.config.inputs import input_error, show, workspace_path
 from capwrapper_action.errors import ConfigError
-from capwrapper_action.release.semver import BUMPS, Version
-
-EXAMPLES: Mapping[str, str] = {
-    "api-key": "${{ secrets.CAPWRAPPER_API_KEY }}",
-    "api-url": "https://api.capwrapper.com/v1",
-    "app-url": "https://shop.example.com",
-    "app-name": "Example Shop",
-    "bundle-id": "com.example.shop",
-    "version": "1.4.0 (or auto)",
-    "version-bump": "patch (or minor, major)",
-    "platforms": "android, ios",
-    "permissions": "camera, gps, notifications",
-    "build-options": '{"field": "value"} (or field: value lines)',
-    "build-id": "bld_abc123 (or android:bld_abc123, ios:bld_def456)",
-    "wait": "true (or false)",
-    "timeout": "30m (or 1800, 90s, 1h30m)",
-    "queue-timeout": "10m (or empty for no separate limit)",
-    "poll-interval": "auto (or 15)",
-    "github-token": "${{ github.token }}",
-    "deploy": "false (or true)",
-    "deploy-labels": "deploy, release",
-    "deploy-options": '{"track": "internal"}',
-    "download": "false (or true)",
-    "download-path": "capwrapper-artifacts",
-    "summary": "true (or false)",
-    "summary-download-links": "false (or true)",
-    "config-file": ".github/capwrapper.yml",
-    "dry-run": "false (or true)",
-}
+from capwrapper_action.release.semver import AUTO, Auto, Bump, Version
 
 MAX_DURATION = 6 * 3600.0  # GitHub-hosted runners stop a job after 6 hours
 MAX_APP_NAME = 100
 MAX_BUNDLE_ID = 155
+DEFAULT_CONFIG_FILE = ".github/capwrapper.yml"
 UNEVALUATED_TOKEN = "${{ github.token }}"  # noqa: S105 - the default when not evaluated
 
 _CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})
@@ -59,11 +32,29 @@ _PLAIN_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _UNITS = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
 _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
+_SHOWN_AS_ESCAPE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
 
 
-def invalid(name: str, problem: str) -> ConfigError:
-    """The ``ConfigError`` for input ``name``, with the input's example."""
-    return input_error(name, problem, EXAMPLES.get(name, ""))
+def invalid(name: str, problem: str, example: str = "") -> ConfigError:
+    """The ``ConfigError`` for input ``name``; its problem ends in a full stop (the example
+    follows it). Without an example, the input table adds the input's own."""
+    problem = problem if problem.endswith((".", "?", "!")) else problem + "."
+    return ConfigError(name, problem, example)
+
+
+def show(value: str, limit: int = 60) -> str:
+    """``value`` quoted for a message: at most ``limit`` characters, control characters
+    (and bidi or zero-width ones) escaped so that the message stays one readable line."""
+    out = []
+    for ch in value[:limit]:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif unicodedata.category(ch) in _SHOWN_AS_ESCAPE:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"' + ("…" if len(value) > limit else "")
 
 
 def check_text(name: str, value: str, *, limit: int, multiline: bool, secret: bool) -> str:
@@ -157,13 +148,14 @@ def bundle_id(value: str) -> str:
     return value
 
 
-def version(value: str) -> str:
+def version(value: str) -> Version | Auto:
     if not value:
         raise invalid("version", "is empty; give a semantic version or auto")
-    if value.lower() == "auto":
-        return "auto"
-    if Version.try_parse(value) is not None:
-        return value
+    if value.lower() == AUTO:
+        return AUTO
+    parsed = Version.try_parse(value)
+    if parsed is not None:
+        return parsed
     hint = ""
     if value[:1] in ("v", "V") and Version.try_parse(value[1:]) is not None:
         hint = "; drop the leading 'v'"
@@ -172,16 +164,22 @@ def version(value: str) -> str:
     raise invalid("version", f"{show(value)} is not a semantic version (MAJOR.MINOR.PATCH){hint}")
 
 
-def version_bump(value: str) -> str:
-    if value.lower() not in BUMPS:
-        raise invalid("version-bump", f"{show(value)} is not one of {', '.join(BUMPS)}")
-    return value.lower()
+def version_bump(value: str) -> Bump:
+    try:
+        return Bump(value.lower())
+    except ValueError:
+        names = ", ".join(Bump)
+        raise invalid("version-bump", f"{show(value)} is not one of {names}") from None
+
 
 # --- booleans, durations, paths --------------------------------------------------------------
 
 
-def boolean(name: str, value: str) -> bool:
-    """YAML 1.2 core booleans only: ``yes``/``on``/``1`` are refused, not guessed."""
+def boolean(name: str, value: str | bool) -> bool:
+    """YAML 1.2 core booleans only: ``yes``/``on``/``1`` are refused, not guessed. A config
+    file's YAML boolean is taken as it is."""
+    if isinstance(value, bool):
+        return value
     if value in _TRUE:
         return True
     if value in _FALSE:
@@ -234,6 +232,50 @@ def poll_interval(value: str) -> float | None:
     return seconds
 
 
+def config_file(value: str, *, workspace: Path) -> Path | None:
+    """The config file: the one named, or ``.github/capwrapper.yml`` when that exists
+    (None when it does not)."""
+    if not value and not _is_file(workspace / DEFAULT_CONFIG_FILE):
+        return None
+    named = value or DEFAULT_CONFIG_FILE
+    path = workspace_path("config-file", named, workspace=workspace)
+    if not _is_file(path):
+        raise invalid(
+            "config-file",
+            f"{show(named)} is not a file in the workspace (does the job check "
+            "out the repository before this step?)",
+        )
+    return path
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system, and the like
+        return False
+
+
 def download_path(value: str, *, workspace: Path) -> Path:
-    example = EXAMPLES["download-path"]
-    return workspace_path("download-path", value, workspace=workspace, example=example)
+    return workspace_path("download-path", value, workspace=workspace)
+
+
+def workspace_path(name: str, value: str, *, workspace: Path, example: str = "") -> Path:
+    """``value`` resolved against the workspace; refused when absolute or outside it
+    (symbolic links included)."""
+    if not value:
+        raise invalid(name, "is empty; give a path relative to the workspace", example)
+    if value.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", value):
+        raise invalid(
+            name,
+            f"{show(value)} is not relative to the workspace (in the container the "
+            "workspace is /github/workspace, not the runner's path)",
+            example,
+        )
+    root = workspace.resolve()
+    try:
+        target = (root / value).resolve()
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links
+        raise invalid(name, f"{show(value)} is not a usable path ({exc})", example) from None
+    if not target.is_relative_to(root):
+        raise invalid(name, f"{show(value)} leads outside the workspace", example)
+    return target

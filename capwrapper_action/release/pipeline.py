@@ -23,6 +23,7 @@ from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ActionError, ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import GitHubContext
+from capwrapper_action.release.semver import AUTO
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock
 
@@ -85,7 +86,7 @@ def create_builds(
         platforms=config.platforms,
     )
     result.version = version
-    if config.version == "auto":
+    if config.version is AUTO:
         deps.io.info(f"version: auto → {version}")
     key = f"{deps.run_key}:{config.bundle_id}"
     options = filled_options(config.build_options, "build-options", ctx, version, deps.io)
@@ -139,14 +140,14 @@ def _pull_placeholders(options: Mapping[str, Any]) -> bool:
 
 
 def _needs_history(config: Config) -> bool:
-    return config.version == "auto" or (config.wait and config.poll_interval is None)
+    return config.version is AUTO or (config.wait and config.poll_interval is None)
 
 
 def _history(config: Config, deps: Deps) -> list[Build]:
     """This bundle id's recent builds. ``version: auto`` reads the next version from them, so
     they must be had; for ``poll-interval: auto`` alone they are a nicety, not worth failing
     or spending minutes of a shared rate limit on."""
-    required = config.version == "auto"
+    required = config.version is AUTO
     builds = deps.client.list_builds() if required else _optional_history(deps)
     return [b for b in builds if b.bundle_id == config.bundle_id]
 

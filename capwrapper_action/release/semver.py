@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import total_ordering
 
 _SEMVER = re.compile(
@@ -11,8 +12,24 @@ _SEMVER = re.compile(
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
-BUMPS = ("patch", "minor", "major")
 MAX_LENGTH = 256
+
+
+class Bump(StrEnum):
+    """Which part ``version: auto`` raises."""
+
+    PATCH = "patch"
+    MINOR = "minor"
+    MAJOR = "major"
+
+
+class Auto(StrEnum):
+    """``version: auto``: the next version after the build history."""
+
+    AUTO = "auto"
+
+
+AUTO = Auto.AUTO
 
 
 @total_ordering
@@ -65,15 +82,13 @@ class Version:
     def __hash__(self) -> int:
         return hash(self._key())
 
-    def bump(self, part: str) -> Version:
+    def bump(self, part: Bump) -> Version:
         """The next release: ``1.2.3`` -> patch ``1.2.4``, minor ``1.3.0``, major ``2.0.0``.
         A prerelease bumps to its release (``1.3.0-rc.1`` -> patch ``1.3.0``)."""
-        if part == "major":
+        if part is Bump.MAJOR:
             return Version(self.major + 1, 0, 0)
-        if part == "minor":
+        if part is Bump.MINOR:
             return Version(self.major, self.minor + 1, 0)
-        if part != "patch":
-            raise ValueError(f"unknown bump {part!r}; use one of {', '.join(BUMPS)}")
         if self.prerelease:
             return Version(self.major, self.minor, self.patch)
         return Version(self.major, self.minor, self.patch + 1)

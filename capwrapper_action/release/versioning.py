@@ -16,11 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from capwrapper_action.api.models import Build
-from capwrapper_action.errors import ConfigError
-from capwrapper_action.release.semver import BUMPS, Version
+from capwrapper_action.release.semver import Auto, Bump, Version
 
-AUTO = "auto"
-FIRST_VERSION = "1.0.0"
+FIRST_VERSION = Version(1, 0, 0)
 
 
 def highest_version(
@@ -39,21 +37,15 @@ def highest_version(
 
 
 def resolve_version(
-    requested: str,
-    bump: str,
+    requested: Version | Auto,
+    bump: Bump,
     builds: Iterable[Build],
     *,
     bundle_id: str,
     platforms: Sequence[str],
 ) -> str:
     """The version to send: ``requested`` itself, or for ``auto`` the next one after history."""
-    text = requested.strip()
-    if text.lower() != AUTO:
-        if Version.try_parse(text) is None:
-            raise ConfigError("version", f"{text!r} is neither a semantic version nor `auto`",
-                              "1.4.0")
-        return text
-    if bump not in BUMPS:
-        raise ConfigError("version-bump", f"{bump!r} is not one of {', '.join(BUMPS)}", "patch")
+    if isinstance(requested, Version):
+        return str(requested)
     highest = highest_version(builds, bundle_id=bundle_id, platforms=platforms)
-    return FIRST_VERSION if highest is None else str(highest.bump(bump))
+    return str(FIRST_VERSION if highest is None else highest.bump(bump))

@@ -1,4 +1,5 @@
-"""The Python tables of inputs match action.yml exactly, so start-up never needs to parse it."""
+"""The input table matches action.yml exactly (names, order, defaults, required), so start-up
+never needs to parse it, and every input has its Config field."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from capwrapper_action.config.inputs import INPUT_DEFAULTS, INPUT_NAMES, SECRET_INPUTS
+from capwrapper_action.config.inputs import INPUT_NAMES, INPUTS, SECRET_INPUTS
 from capwrapper_action.config.settings import Config
 
 ACTION_YML = Path(__file__).resolve().parents[2] / "action.yml"
@@ -27,7 +28,12 @@ def test_input_names_match_in_order() -> None:
 
 def test_defaults_match_exactly() -> None:
     expected = {name: spec.get("default", "") for name, spec in _inputs().items()}
-    assert dict(INPUT_DEFAULTS) == expected
+    assert {spec.name: spec.default for spec in INPUTS} == expected
+
+
+def test_required_matches() -> None:
+    expected = {name: bool(spec.get("required")) for name, spec in _inputs().items()}
+    assert {spec.name: spec.required for spec in INPUTS} == expected
 
 
 def test_defaults_are_strings_in_action_yml() -> None:
@@ -44,11 +50,24 @@ def test_only_api_key_is_required_and_it_has_no_default() -> None:
 
 
 def test_secret_inputs_exist() -> None:
-    assert set(SECRET_INPUTS) <= set(INPUT_NAMES)
+    assert {"api-key", "github-token"} == SECRET_INPUTS
 
 
-def test_every_input_has_a_config_field() -> None:
-    fields = {f.name for f in dataclasses.fields(Config)}
-    renamed = {"build-id": "resume"}
-    for name in INPUT_NAMES:
-        assert renamed.get(name, name.replace("-", "_")) in fields, name
+def test_every_input_has_its_config_field_in_order() -> None:
+    fields = [f.name for f in dataclasses.fields(Config)]
+    assert [spec.attribute for spec in INPUTS] == fields[: len(INPUTS)]
+    assert INPUTS[INPUT_NAMES.index("build-id")].attribute == "resume"
+
+
+def test_secret_fields_stay_out_of_repr() -> None:
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    for spec in INPUTS:
+        assert fields[spec.attribute].repr is not spec.secret, spec.name
+
+
+def test_every_input_has_an_example_and_a_one_line_help() -> None:
+    for spec in INPUTS:
+        assert spec.example, spec.name
+        assert spec.help, spec.name
+        assert "\n" not in spec.help, spec.name
+        assert len(spec.help) < 100, spec.name

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capwrapper_action.config.inputs import INPUT_NAMES, read_inputs
+from capwrapper_action.config.lists import ResumeRef
 from capwrapper_action.config.settings import (
     Config,
     ConfigErrors,
-    ResumeRef,
     empty_api_key_problem,
     from_fork,
     parse_config,
@@ -103,7 +103,7 @@ def test_every_input_set(base: dict[str, str], tmp_path: Path) -> None:
     }
     config = _parse(env)
     assert config.api_url == "http://127.0.0.1:8765/v1"
-    assert config.version == "2.0.0-rc.1"
+    assert str(config.version) == "2.0.0-rc.1"
     assert config.version_bump == "minor"
     assert config.platforms == ("ios",)
     assert config.permissions == ("camera", "gps")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -9,16 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capwrapper_action.config.file import merge_config_file
-from capwrapper_action.config.inputs import (
-    INPUT_DEFAULTS,
-    INPUT_NAMES,
-    normalize,
-    read_inputs,
-    show,
-    workspace_of,
-)
+from capwrapper_action.config.inputs import INPUT_NAMES, INPUTS, normalize, read_inputs
+from capwrapper_action.config.settings import Config, parse_config, workspace_of
 from capwrapper_action.config.strict_yaml import YamlProblem, json_safe, load_yaml
+from capwrapper_action.config.values import show
 from capwrapper_action.errors import ConfigError
+
+INPUT_DEFAULTS = {spec.name: spec.default for spec in INPUTS}
 
 
 def test_missing_inputs_get_their_defaults() -> None:
@@ -184,7 +182,7 @@ def test_no_file_no_change(tmp_path: Path) -> None:
     assert merged.from_file == frozenset()
 
 
-def test_default_file_is_read_and_values_become_input_text(tmp_path: Path) -> None:
+def test_default_file_is_read_and_values_are_taken_as_yaml_gave_them(tmp_path: Path) -> None:
     _write(
         tmp_path,
         "app-name: Example Shop\n"
@@ -201,16 +199,29 @@ def test_default_file_is_read_and_values_become_input_text(tmp_path: Path) -> No
     assert merged.config_file == (tmp_path / ".github/capwrapper.yml").resolve()
     values = merged.values
     assert values["app-name"] == "Example Shop"
-    assert values["wait"] == "false"
-    assert values["timeout"] == "600"
-    assert values["permissions"] == "camera\ngps"
-    assert values["platforms"] == "ios"
-    assert values["deploy-labels"] == "ship it\ndeploy"
-    assert values["build-options"] == '{"orientation": "portrait", "released": "2024-05-01"}'
+    assert values["wait"] is False
+    assert values["timeout"] == 600
+    assert values["permissions"] == ["camera", "gps"]
+    assert values["platforms"] == ["ios"]
+    assert values["deploy-labels"] == ["ship it", "deploy"]
     assert values["version"] == "1.4.0"
-    assert values["app-url"] == ""
+    assert values["app-url"] is None
     assert "app-name" in merged.from_file
     assert "api-url" not in merged.from_file
+    config = _parse_with_file(
+        tmp_path, {"INPUT_APP-URL": "https://shop.example.com", "INPUT_BUNDLE-ID": "com.ex.a"}
+    )
+    assert (config.app_name, config.wait, config.timeout) == ("Example Shop", False, 600.0)
+    assert config.permissions == ("camera", "gps")
+    assert config.platforms == ("ios",)
+    assert config.deploy_labels == ("ship it", "deploy")
+    assert dict(config.build_options) == {"orientation": "portrait", "released": "2024-05-01"}
+    assert str(config.version) == "1.4.0"
+
+
+def _parse_with_file(workspace: Path, inputs: dict[str, str]) -> Config:
+    env = {"GITHUB_WORKSPACE": str(workspace), "INPUT_API-KEY": "k", **inputs}
+    return parse_config(read_inputs(env), env=env)
 
 
 def test_workflow_value_wins_and_default_yields(tmp_path: Path) -> None:
@@ -275,10 +286,11 @@ def test_bad_file_names_config_file_and_the_file(
 def test_bad_file_values_name_the_input(
     tmp_path: Path, text: str, name: str, words: list[str]
 ) -> None:
-    _write(tmp_path, text)
+    _write(tmp_path, text + "app-url: https://a.example.com\nbundle-id: com.example.a\n")
     with pytest.raises(ConfigError) as caught:
-        merge_config_file(read_inputs({}), workspace=tmp_path)
+        _parse_with_file(tmp_path, {"INPUT_APP-NAME": "A"} if name != "app-name" else {})
     assert caught.value.input_name == name
+    assert ".github/capwrapper.yml" in caught.value.message
     for word in words:
         assert word in caught.value.message
 
@@ -348,5 +360,6 @@ def test_any_config_file_text_merges_or_is_a_config_error(tmp_path: Path, text: 
         merged = merge_config_file(read_inputs({}), workspace=tmp_path)
     except ConfigError:
         return
-    assert all(isinstance(v, str) for v in merged.values.values())
     assert set(merged.values) == set(INPUT_NAMES)
+    with contextlib.suppress(ConfigError):
+        _parse_with_file(tmp_path, {})

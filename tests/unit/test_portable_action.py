@@ -54,14 +54,28 @@ def test_check_fails_when_action_yml_changed(tmp_path: Path) -> None:
     (tmp_path / "portable").mkdir()
     shutil.copy(PORTABLE, tmp_path / "portable" / "action.yml")
     changed = (ROOT / "action.yml").read_text(encoding="utf-8").replace(
-        "  dry-run:\n", "  dry-run-extra:\n    description: new\n  dry-run:\n", 1
+        "Write the job summary", "Write the new job summary", 1
     )
     (tmp_path / "action.yml").write_text(changed, encoding="utf-8")
     script = load_script()
     assert script.main(["--check", "--root", str(tmp_path)]) == 1
     assert script.main(["--root", str(tmp_path)]) == 0
-    assert "dry-run-extra" in load(tmp_path / "portable" / "action.yml")["inputs"]
+    summary = load(tmp_path / "portable" / "action.yml")["inputs"]["summary"]
+    assert "new job summary" in summary["description"]
     assert script.main(["--check", "--root", str(tmp_path)]) == 0
+
+
+def test_an_input_missing_from_the_table_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "portable").mkdir()
+    shutil.copy(PORTABLE, tmp_path / "portable" / "action.yml")
+    changed = (ROOT / "action.yml").read_text(encoding="utf-8").replace(
+        "  dry-run:\n", "  dry-run-extra:\n    description: new\n  dry-run:\n", 1
+    )
+    (tmp_path / "action.yml").write_text(changed, encoding="utf-8")
+    assert load_script().main(["--root", str(tmp_path)]) == 1
+    assert "not in the table: dry-run-extra" in capsys.readouterr().out
 
 
 def test_inputs_are_identical() -> None:

@@ -12,6 +12,7 @@ import pytest
 from capwrapper_action.config import lists as C
 from capwrapper_action.config import urls as U
 from capwrapper_action.config import values as V
+from capwrapper_action.config.inputs import BY_NAME
 from capwrapper_action.errors import ConfigError
 
 SECRET = "sk_live_TOPSECRET123"
@@ -20,7 +21,7 @@ SECRET = "sk_live_TOPSECRET123"
 def _fails(parse: Callable[[], object], input_name: str, *words: str) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         parse()
-    err = caught.value
+    err = BY_NAME[input_name].explain(caught.value)  # as the input table reports it
     assert err.input_name == input_name
     assert err.message.startswith(f"Input '{input_name}': ")
     assert err.example, "every error gives an example of a right value"
@@ -268,7 +269,7 @@ def test_bundle_id_bad(bundle: str, words: list[str]) -> None:
     ],
 )
 def test_version_good(text: str, expected: str) -> None:
-    assert V.version(text) == expected
+    assert str(V.version(text)) == expected
 
 
 @pytest.mark.parametrize(
@@ -485,7 +486,7 @@ def test_deploy_options() -> None:
     ],
 )
 def test_build_id_good(text: str, expected: tuple[tuple[str, str | None], ...]) -> None:
-    assert C.build_id(text) == expected
+    assert tuple((ref.build_id, ref.platform) for ref in C.build_id(text)) == expected
 
 
 @pytest.mark.parametrize(
@@ -644,13 +645,12 @@ def test_download_path_through_a_symlink_leading_out_is_refused(tmp_path: Path) 
 
 
 def test_examples_cover_every_input_and_are_valid_where_checkable() -> None:
-    from capwrapper_action.config.inputs import INPUT_NAMES
-
-    assert set(V.EXAMPLES) == set(INPUT_NAMES)
-    assert U.api_url(V.EXAMPLES["api-url"])
-    assert U.app_url(V.EXAMPLES["app-url"])
-    assert V.bundle_id(V.EXAMPLES["bundle-id"])
-    assert C.platforms(V.EXAMPLES["platforms"])
-    assert C.permissions(V.EXAMPLES["permissions"])
-    assert C.deploy_labels(V.EXAMPLES["deploy-labels"])
-    assert C.options("deploy-options", V.EXAMPLES["deploy-options"], reserved=C.DEPLOY_RESERVED)
+    examples = {name: spec.example for name, spec in BY_NAME.items()}
+    assert all(examples.values())
+    assert U.api_url(examples["api-url"])
+    assert U.app_url(examples["app-url"])
+    assert V.bundle_id(examples["bundle-id"])
+    assert C.platforms(examples["platforms"])
+    assert C.permissions(examples["permissions"])
+    assert C.deploy_labels(examples["deploy-labels"])
+    assert C.options("deploy-options", examples["deploy-options"], reserved=C.DEPLOY_RESERVED)
