@@ -50,7 +50,7 @@ def scratch() -> Path:
 @cache
 def action_image(precompiled: bool = False) -> ActionImage:
     """The image, mirrored once per process. ``precompiled``: with the application's bytecode
-    compiled in advance (``python -m compileall``), which the real image does not ship."""
+    compiled once more (``python -m compileall``); the image itself compiles it when built."""
     root = scratch() / ("image-precompiled" if precompiled else "image")
     root.mkdir()
     image = build_action_image(root)

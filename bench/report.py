@@ -28,9 +28,9 @@ METHODS = {
         "So the floor (`import requests` plus one GET) and the action are measured alike. The "
         "programs run in turn, so that drift of the machine hits all of them alike. The "
         "action runs with `wait: false`, a fixed version and poll interval, so its first "
-        "request is `POST /builds`. The image ships the application as sources only and sets "
-        "`PYTHONDONTWRITEBYTECODE=1`, so its modules are compiled at every start; the "
-        "*precompiled* row shows what compiling them into the image would save. The "
+        "request is `POST /builds`. The image compiles the application's bytecode when it is "
+        "built (and sets `PYTHONDONTWRITEBYTECODE=1`); the *precompiled* row compiles it once "
+        "more, so it matches the plain row. The "
         "interpreter's exit (freeing every module) is part of *spawn → exit*, which is why "
         "`import requests` to exit takes longer than `import requests` plus a request."
     ),

@@ -1,14 +1,19 @@
 """Run the action as its Docker image would, on a machine without a Docker engine.
 
-The Dockerfile is parsed, not copied by hand: the mirror builds a fresh virtualenv holding only
-what the Dockerfile's `pip install` line installs (same requirements file, same flags), copies
-only the files its COPY lines copy (after `.dockerignore`) into a temporary root standing for
-the image's `/`, and maps the exec-form ENTRYPOINT onto that root. A Dockerfile instruction the
-mirror does not know fails loudly, so the two cannot drift apart silently.
+The Dockerfile is replayed, not copied by hand: `docker_mirror_spec.py` reads its steps, and the
+mirror runs each RUN command and COPY in order against a temporary root standing for the image's
+`/`. Image paths in a command's arguments and assignments are mapped onto that root, a bind
+mount's target onto its build-context file; `python` and `pip` are the base image's interpreter
+and its pip, for which the mirror takes the Python running the tests; an absolute program path is
+the mirrored file. COPY takes only what `.dockerignore` lets into the build context. Anything the
+mirror cannot replay fails loudly, so the two cannot drift apart silently.
 
-What the mirror cannot reproduce: the base image's own files and the process being PID 1.
-The virtualenv is cached under `.cache/docker-mirror/`, keyed by the requirements file, the
-pip flags and the Python running the tests, so local re-runs are fast; CI starts clean.
+The dependency layer (every RUN before the first COPY) is cached under `.cache/docker-mirror/`,
+keyed by those steps, the files they mount and the Python running the tests, so local re-runs are
+fast; CI starts clean. That layer may write only into the image's virtualenv.
+
+What the mirror cannot reproduce: the base image's own files (standard-library bytecode that a
+step writes lands in the cache of the Python running the tests) and the process being PID 1.
 """
 
 from __future__ import annotations
@@ -17,15 +22,21 @@ import hashlib
 import json
 import os
 import platform
-import re
-import shlex
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from tests.end_to_end.docker_mirror_spec import (
+    Command,
+    CopyStep,
+    DockerfileError,
+    DockerfileSpec,
+    RunStep,
+    parse_dockerfile,
+)
 from tests.end_to_end.dockerignore import DockerIgnore, copied_files
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,159 +44,6 @@ CACHE_DIR = REPO_ROOT / ".cache" / "docker-mirror"
 
 # Environment the base image (python:*-slim) sets that matters to a Python program.
 BASE_IMAGE_ENV = {"LANG": "C.UTF-8"}
-
-_VENV_RUN = re.compile(r"^python3? -m venv (?P<path>/\S+)$")
-_PIP_RUN = re.compile(r"^(?P<venv>/\S+)/bin/pip install (?P<args>.+)$")
-
-
-class DockerfileError(ValueError):
-    """The Dockerfile uses something the mirror cannot reproduce."""
-
-
-@dataclass(frozen=True)
-class DockerfileSpec:
-    """What the mirror needs from the Dockerfile."""
-
-    base: str
-    env: dict[str, str]
-    venv: str  # image path of the virtualenv, e.g. /opt/venv
-    pip_args: list[str]  # everything after `pip install`, paths as in the image
-    requirements: str  # build-context path of the file `-r` names
-    requirements_in_image: str  # the path `-r` names, inside the image
-    copies: list[tuple[str, str]]  # (build-context source, image destination)
-    entrypoint: list[str]
-
-
-def instructions(text: str) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
-    result: list[tuple[str, str]] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1].strip() + " "
-            continue
-        full = (pending + line).strip()
-        pending = ""
-        keyword, _, args = full.partition(" ")
-        result.append((keyword.upper(), args.strip()))
-    if pending:
-        raise DockerfileError("Dockerfile ends inside a continued line")
-    return result
-
-
-@dataclass
-class _SpecBuilder:
-    base: str = ""
-    env: dict[str, str] = field(default_factory=dict)
-    venv: str = ""
-    pip_args: list[str] = field(default_factory=list)
-    pip_requirements: str = ""
-    copies: list[tuple[str, str]] = field(default_factory=list)
-    entrypoint: list[str] = field(default_factory=list)
-
-    def add(self, keyword: str, args: str) -> None:
-        if keyword == "FROM":
-            self.base = args
-        elif keyword == "ENV":
-            for item in shlex.split(args):
-                name, sep, value = item.partition("=")
-                if not sep:
-                    raise DockerfileError(f"ENV needs NAME=VALUE, got {item!r}")
-                self.env[name] = value
-        elif keyword == "RUN":
-            self._run(args)
-        elif keyword == "COPY":
-            parts = shlex.split(args)
-            if len(parts) != 2 or parts[0].startswith("--"):
-                raise DockerfileError(f"COPY must be `COPY <src> <dest>`, got {args!r}")
-            self.copies.append((parts[0], parts[1]))
-        elif keyword == "ENTRYPOINT":
-            value = json.loads(args)
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise DockerfileError("ENTRYPOINT must be exec form (a JSON list of strings)")
-            self.entrypoint = value
-        else:
-            raise DockerfileError(f"the Docker mirror does not know {keyword} {args}")
-
-    def _run(self, args: str) -> None:
-        if match := _VENV_RUN.match(args):
-            self.venv = match["path"]
-            return
-        match = _PIP_RUN.match(args)
-        if not match or match["venv"] != self.venv:
-            raise DockerfileError(f"the Docker mirror does not know RUN {args}")
-        self.pip_args = shlex.split(match["args"])
-        if "-r" not in self.pip_args:
-            raise DockerfileError("pip install must name its requirements file with -r")
-        self.pip_requirements = self.pip_args[self.pip_args.index("-r") + 1]
-
-    def build(self) -> DockerfileSpec:
-        sources = [src for src, dest in self.copies if dest == self.pip_requirements]
-        if not sources:
-            raise DockerfileError(f"no COPY puts {self.pip_requirements} into the image")
-        return DockerfileSpec(
-            base=self.base,
-            env=dict(self.env),
-            venv=self.venv,
-            pip_args=list(self.pip_args),
-            requirements=sources[0],
-            requirements_in_image=self.pip_requirements,
-            copies=list(self.copies),
-            entrypoint=list(self.entrypoint),
-        )
-
-
-def parse_dockerfile(path: Path) -> DockerfileSpec:
-    """Read the parts of a Dockerfile the mirror reproduces; fail on anything else."""
-    builder = _SpecBuilder()
-    for keyword, args in instructions(path.read_text(encoding="utf-8")):
-        builder.add(keyword, args)
-    return builder.build()
-
-
-def _venv_key(spec: DockerfileSpec, requirements: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in (
-        requirements,
-        json.dumps(spec.pip_args).encode(),
-        sys.version.encode(),
-        platform.machine().encode(),
-        os.path.realpath(getattr(sys, "_base_executable", sys.executable)).encode(),
-    ):
-        digest.update(part)
-        digest.update(b"\0")
-    return digest.hexdigest()[:20]
-
-
-def build_venv(spec: DockerfileSpec, context: Path, cache_dir: Path = CACHE_DIR) -> Path:
-    """The image's virtualenv: a fresh venv plus exactly the Dockerfile's `pip install`."""
-    requirements = context / spec.requirements
-    target = cache_dir / f"venv-{_venv_key(spec, requirements.read_bytes())}"
-    if target.is_dir():
-        return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    work = cache_dir / f"{target.name}.tmp-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", str(work)], check=True)
-    pip_args = [str(requirements) if a == spec.requirements_in_image else a for a in spec.pip_args]
-    done = subprocess.run(
-        [str(work / "bin" / "python"), "-m", "pip", "install", *pip_args],
-        env={**os.environ, **spec.env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        shutil.rmtree(work, ignore_errors=True)
-        raise RuntimeError(f"pip install {shlex.join(pip_args)} failed:\n{done.stderr}")
-    try:
-        work.rename(target)  # a venv runs from any path; only its console scripts would not
-    except OSError:  # another test session finished the same venv first
-        shutil.rmtree(work, ignore_errors=True)
-    return target
 
 
 @dataclass(frozen=True)
@@ -242,21 +100,143 @@ class ActionImage:
         )
 
 
+def _map_word(image: ActionImage, mounts: Mapping[str, Path], word: str) -> str:
+    """An argument with its image paths mapped: `/x`, `--opt=/x` and `A:B` path lists."""
+    option, sep, value = word.partition("=") if word.startswith("--") else ("", "", word)
+    if not value.startswith("/"):
+        return word
+    parts = [str(mounts[p]) if p in mounts else str(image.path(p)) for p in value.split(":")]
+    return option + sep + ":".join(parts)
+
+
+def _program(image: ActionImage, word: str) -> list[str]:
+    if word in {"python", "python3"}:
+        return [sys.executable]
+    if word in {"pip", "pip3"}:
+        return [sys.executable, "-m", "pip"]
+    if word.startswith("/"):
+        return [str(image.path(word))]
+    raise DockerfileError(f"the Docker mirror does not know the program {word!r}")
+
+
+def _build_env(step: RunStep) -> dict[str, str]:
+    """Docker gives a RUN the image's environment; the mirror keeps this process's PATH and
+    package-index settings and drops its Python settings (PYTHONPATH and the like)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    return {**inherited, **BASE_IMAGE_ENV, **step.env}
+
+
+def _run_command(
+    image: ActionImage, step: RunStep, command: Command, context: Path, extra: Mapping[str, str]
+) -> None:
+    mounts = {m.target: context / m.source for m in step.mounts}
+    argv = _program(image, command.argv[0])
+    argv += [_map_word(image, mounts, word) for word in command.argv[1:]]
+    env = {**_build_env(step), **extra}
+    env.update({k: _map_word(image, mounts, v) for k, v in command.assignments.items()})
+    image.root.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        argv, env=env, cwd=image.root, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"RUN {step.text}\nmirrored as {argv} failed:\n{done.stdout}\n{done.stderr}"
+        )
+
+
+def replay(
+    image: ActionImage,
+    step: RunStep,
+    context: Path = REPO_ROOT,
+    extra: Mapping[str, str] | None = None,
+) -> None:
+    """Run one RUN step against the mirror; `extra` is added to its environment (tests use it
+    to watch a step, e.g. with PYTHONPYCACHEPREFIX)."""
+    for command in step.commands:
+        _run_command(image, step, command, context, extra or {})
+
+
+def _copy(image: ActionImage, step: CopyStep, context: Path, ignore: DockerIgnore) -> None:
+    top = step.source.rstrip("/")
+    for rel in copied_files(context, top, ignore):
+        if (context / top).is_dir():
+            target = image.path(step.dest).joinpath(PurePosixPath(rel).relative_to(top))
+        elif step.dest.endswith("/"):
+            target = image.path(step.dest) / PurePosixPath(rel).name
+        else:
+            target = image.path(step.dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(context / rel, target)
+
+
+def _dependency_steps(spec: DockerfileSpec) -> list[RunStep]:
+    """The RUN steps before the first COPY: the layer the mirror caches."""
+    steps: list[RunStep] = []
+    for step in spec.steps:
+        if isinstance(step, CopyStep):
+            break
+        steps.append(step)
+    return steps
+
+
+def _layer_key(steps: list[RunStep], context: Path) -> str:
+    digest = hashlib.sha256()
+    parts = [sys.version, platform.machine()]
+    parts.append(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))
+    for step in steps:
+        parts += [step.text, json.dumps(step.env, sort_keys=True)]
+        parts += [(context / m.source).read_text(encoding="utf-8") for m in step.mounts]
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:20]
+
+
+def _outside_venv(root: Path, venv: Path) -> list[str]:
+    return sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if not p.is_dir() and not p.is_relative_to(venv)
+    )
+
+
+def build_dependency_layer(
+    spec: DockerfileSpec, context: Path, cache_dir: Path = CACHE_DIR
+) -> Path:
+    """The image's virtualenv after the RUN steps before the first COPY (cached)."""
+    steps = _dependency_steps(spec)
+    layer = cache_dir / f"deps-{_layer_key(steps, context)}"
+    venv_parts = PurePosixPath(spec.venv).parts[1:]
+    if layer.is_dir():
+        return layer.joinpath(*venv_parts)
+    work = cache_dir / f"{layer.name}.tmp-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    image = ActionImage(spec=spec, root=work, venv=work.joinpath(*venv_parts))
+    try:
+        for step in steps:
+            replay(image, step, context)
+        if stray := _outside_venv(work, image.venv):
+            raise DockerfileError(f"the dependency layer writes outside {spec.venv}: {stray[:5]}")
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    try:
+        work.rename(layer)  # a venv runs from any path; only its console scripts would not
+    except OSError:  # another test session finished the same layer first
+        shutil.rmtree(work, ignore_errors=True)
+    return layer.joinpath(*venv_parts)
+
+
 def build_action_image(root: Path, context: Path = REPO_ROOT) -> ActionImage:
     """Mirror the image into `root` (an empty directory) from the build context."""
     spec = parse_dockerfile(context / "Dockerfile")
     ignore = DockerIgnore.read(context / ".dockerignore")
-    venv = build_venv(spec, context)
-    image = ActionImage(spec=spec, root=root, venv=venv)
-    for source, dest in spec.copies:
-        top = source.rstrip("/")
-        for rel in copied_files(context, top, ignore):
-            if (context / top).is_dir():
-                target = image.path(dest).joinpath(PurePosixPath(rel).relative_to(top))
-            elif dest.endswith("/"):
-                target = image.path(dest) / PurePosixPath(rel).name
-            else:
-                target = image.path(dest)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(context / rel, target)
+    for mount in spec.mounts:
+        copied_files(context, mount.source, ignore)  # a mounted file must be in the context
+    image = ActionImage(spec=spec, root=root, venv=build_dependency_layer(spec, context))
+    for step in spec.steps[len(_dependency_steps(spec)) :]:
+        if isinstance(step, CopyStep):
+            _copy(image, step, context, ignore)
+        else:
+            replay(image, step, context)
     return image
