@@ -10,7 +10,7 @@ import os
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import requests
 
@@ -23,6 +23,10 @@ from capwrapper_action.ghio import ActionIO, GitHubIO
 from capwrapper_action.release.semver import AUTO
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, RealClock
+
+if TYPE_CHECKING:
+    from capwrapper_action.github.context import GitHubContext
+    from capwrapper_action.github.statuses import CommitRecord
 
 OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
 
@@ -108,7 +112,10 @@ def _run_phases(
         client = CapwrapperClient(
             config.api_url, config.api_key, session=http, clock=clock, log=io, cancel=cancel
         )
-        deps = Deps(client, http, clock, cancel, io, _run_key(env), github_factory)
+        record = _commit_record(config, ctx, env, io, github_factory)
+        deps = Deps(
+            client, http, clock, cancel, io, _run_key(env), github_factory, record=record
+        )
         execute(config, ctx, result, deps)
 
 
@@ -119,6 +126,31 @@ def _session(given: requests.Session | None) -> Iterator[requests.Session]:
         return
     with requests.Session() as http:
         yield http
+
+
+def _commit_record(
+    config: Config, ctx: GitHubContext, env: Mapping[str, str], io: ActionIO,
+    github_factory: Callable[..., Any] | None,
+) -> CommitRecord | None:
+    """The commit statuses of this run's commit (only in a GitHub run: repository, commit and
+    token known). The GitHub client is made on first use."""
+    from capwrapper_action.github.context import make_github
+    from capwrapper_action.github.statuses import WITHOUT_RECORD, CommitRecord
+
+    sha, token = ctx.commit_sha, config.github_token
+    if not (ctx.repository and sha and config.bundle_id) or config.resume:
+        return None
+    if not token.strip():
+        io.warning("`github-token` is empty, so the builds are not recorded on the commit. "
+                   f"{WITHOUT_RECORD}", "No record on the commit")
+        return None
+    factory = github_factory or make_github
+    run_id = env.get("GITHUB_RUN_ID", "").strip()
+    target = f"{ctx.repository_url}/actions/runs/{run_id}" if run_id else None
+    return CommitRecord(
+        lambda: factory(ctx.api_url, token).get_repo(ctx.repository).get_commit(sha),
+        bundle_id=config.bundle_id, target_url=target, log=io, commit_sha=sha,
+    )
 
 
 def _run_key(env: Mapping[str, str]) -> str:

@@ -28,8 +28,15 @@ class PlatformState:
     build: Build | None = None
     started_at: datetime | None = None  # when this run first saw the build `building`
     adopted: bool = False  # found again through the list after a create whose answer was lost
+    reused_from: str = ""  # where an earlier run's build was found (the commit's record, …)
+    deploy_reused: bool = False  # ``deploy`` was recorded by an earlier run, not made now
+    deploy_unknown: bool = False  # an earlier run recorded a deploy whose answer was lost
     deploy: Deploy | None = None
     artifact_path: str | None = None
+
+    @property
+    def reused(self) -> bool:
+        return bool(self.reused_from)
 
     @property
     def status(self) -> str:

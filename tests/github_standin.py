@@ -17,6 +17,11 @@ and the pull request comments (issue comments, like GitHub):
 A token registered with ``can_write_pulls=False`` (a read-only or fork token) gets 403
 ``Resource not accessible by integration`` on the writes.
 
+and the commit statuses (``tests/standin_statuses.py``): ``POST …/statuses/{sha}``,
+``GET …/statuses/{sha}``, ``GET …/commits/{ref}/statuses`` (newest first, paginated with a
+``Link`` header) and ``GET …/commits/{ref}/status``. A token registered with
+``can_write_statuses=False`` (no ``statuses: write``) gets 403 on the POST.
+
 ``prefix`` is empty (github.com style) or ``/api/v3`` (GitHub Enterprise Server style). Tokens
 are checked like GitHub does: an unknown token gets 401 ``Bad credentials``; a token registered
 with ``can_read_pulls=False`` gets 403 ``Resource not accessible by integration`` on pull
@@ -34,6 +39,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.standin_statuses import STATUS_ENDPOINTS, STATUS_ROUTES, StatusBook
 
 _ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("repo", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)$")),
@@ -93,6 +100,7 @@ class LoggedRequest:
 class _Token:
     can_read_pulls: bool = True
     can_write_pulls: bool = True
+    can_write_statuses: bool = True
 
 
 @dataclass
@@ -107,15 +115,17 @@ class GitHubStandin:
     fail_status: int | None = None
     requests: list[LoggedRequest] = field(default_factory=list)
     comments: dict[int, StandinComment] = field(default_factory=dict)
+    statuses: StatusBook = field(default_factory=StatusBook)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- set-up ----------------------------------------------------------------------------
     def add_token(
-        self, token: str, *, can_read_pulls: bool = True, can_write_pulls: bool = True
+        self, token: str, *, can_read_pulls: bool = True, can_write_pulls: bool = True,
+        can_write_statuses: bool = True,
     ) -> None:
-        self.tokens[token] = _Token(can_read_pulls, can_write_pulls)
+        self.tokens[token] = _Token(can_read_pulls, can_write_pulls, can_write_statuses)
 
     def add_pull(
         self,
@@ -209,6 +219,9 @@ class GitHubStandin:
             return 401, _message("Bad credentials"), {}
         if endpoint in _COMMENT_ENDPOINTS and match.get("repo") == self.repository:
             return self._comment_request(method, endpoint, match, known, body)
+        if endpoint in STATUS_ENDPOINTS and match.get("repo") == self.repository:
+            return self.statuses.answer(method, endpoint, match, body, self._base(),
+                                        can_write=known.can_write_statuses)
         if method != "GET" or endpoint == "unknown" or match.get("repo") != self.repository:
             return 404, _message("Not Found"), {}
         if endpoint in _PULL_ENDPOINTS and not known.can_read_pulls:
@@ -362,7 +375,7 @@ def _body_text(body: bytes) -> str | None:
 
 
 def _route(path: str) -> tuple[str, dict[str, str]]:
-    for name, pattern in (*_ROUTES, *_COMMENT_ROUTES):
+    for name, pattern in (*_ROUTES, *_COMMENT_ROUTES, *STATUS_ROUTES):
         m = pattern.match(path.rstrip("/"))
         if m:
             return name, m.groupdict()

@@ -25,7 +25,7 @@ from capwrapper_action.api.http import (
     one_line,
 )
 from capwrapper_action.api.models import Build, Deploy
-from capwrapper_action.api.pages import parse_page
+from capwrapper_action.api.pages import Page, next_page_params, parse_page
 from capwrapper_action.errors import (
     ApiError,
     CancelledError,
@@ -104,24 +104,24 @@ class CapwrapperClient:
     def list_builds(
         self, *, limit: int = 100, max_items: int = 300, deadline: float | None = None
     ) -> list[Build]:
-        """GET /builds (newest first), following cursors up to ``max_items`` builds. Entries
-        that are not build objects are skipped. No retry wait ends past ``deadline``."""
+        """GET /builds (newest first), following cursors and ``Link`` headers up to
+        ``max_items`` builds. Entries that are not build objects are skipped. No retry wait
+        ends past ``deadline``."""
         builds: list[Build] = []
-        params: dict[str, str] = {"limit": str(max(1, min(limit, max_items)))}
+        params: dict[str, str] | None = {"limit": str(max(1, min(limit, max_items)))}
         seen: set[tuple[tuple[str, str], ...]] = set()
-        while len(builds) < max_items:
-            data = self._read("/builds", params, deadline=deadline)
-            page = parse_page(data, self.base_url, self.log)
+        while params is not None and len(builds) < max_items:
+            page = self.list_page(params, deadline=deadline)
             builds.extend(page.builds)
-            if page.next_params is None or not page.builds:
-                break
-            params = {"limit": params["limit"], **page.next_params}
-            marker = tuple(sorted(params.items()))
-            if marker in seen:
-                self.log.debug("GET /builds: the cursor repeats; stopping there")
-                break
-            seen.add(marker)
+            params = next_page_params(params, page, seen, self.log)
         return builds[:max_items]
+
+    def list_page(self, params: Mapping[str, str], *, deadline: float | None = None) -> Page:
+        """One page of GET /builds: its builds and how to ask for the next (from the body's
+        cursor or the ``Link`` header's ``rel="next"``)."""
+        headers: dict[str, str] = {}
+        data = self._read("/builds", params, deadline=deadline, headers_out=headers)
+        return parse_page(data, self.base_url, self.log, link=headers.get("link"))
 
     # -- waiting, shared with ``creating`` -------------------------------------------------------
     def pause(self, delay: Delay, what: str) -> None:
@@ -150,12 +150,12 @@ class CapwrapperClient:
     # -- plumbing --------------------------------------------------------------------------------
     def _read(
         self, path: str, params: Mapping[str, str] | None = None, *,
-        deadline: float | None = None,
+        deadline: float | None = None, headers_out: dict[str, str] | None = None,
     ) -> Any:
         budget = self.budget(deadline)
         while True:
             try:
-                return self._send("GET", path, params=params)
+                return self._send("GET", path, params=params, headers_out=headers_out)
             except RETRIED_ERRORS as exc:
                 why = exc.message.removeprefix(f"GET {path} ")
                 self.wait_to_retry(budget, exc, f"GET {path}", f"; it {why}")
@@ -163,8 +163,10 @@ class CapwrapperClient:
     def _send(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
+        headers_out: dict[str, str] | None = None,
     ) -> Any:
-        """One request; the decoded JSON of a 2xx answer, or an ``ApiError``."""
+        """One request; the decoded JSON of a 2xx answer, or an ``ApiError``. The answer's
+        ``Link`` header goes into ``headers_out`` (key ``link``) when one is given."""
         if self.cancel.is_set():
             raise CancelledError(f"Cancelled before {method} {path} was sent.")
         headers = self._headers(body is not None, idempotency_key)
@@ -177,6 +179,8 @@ class CapwrapperClient:
                 timeout=self.timeout, allow_redirects=False, stream=True,
             ) as response:
                 raw = _read_body(response, method, path)
+                if headers_out is not None and response.headers.get("Link"):
+                    headers_out["link"] = response.headers["Link"]
         except requests.RequestException as exc:
             error = error_for_exception(exc, method=method, path=path, timeout=self.timeout)
             self.log.debug(f"{method} {path} -> {type(exc).__name__} after {_ms(started)} ms")

@@ -1,9 +1,11 @@
 """One page of ``GET /builds``, in any shape the docs leave open: a bare array, or an object
 holding the array under ``data``, ``builds`` or ``items``, with a cursor (``nextCursor``,
-``next``, ``cursor``) and maybe ``hasMore``. Entries that are not builds are skipped."""
+``next``, ``cursor``) and maybe ``hasMore``; or a ``Link: <…>; rel="next"`` header (RFC 8288),
+which wins over the body when both are there. Entries that are not builds are skipped."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,8 +29,48 @@ class Page:
     next_params: dict[str, str] | None  # query parameters of the next page; None: last page
 
 
-def parse_page(data: Any, base_url: str, log: DebugLog) -> Page:
+def parse_page(data: Any, base_url: str, log: DebugLog, *, link: str | None = None) -> Page:
     """The builds of one page and how to ask for the next."""
+    page = _parse_body(data, base_url, log)
+    linked = next_link(link, base_url, log) if link else None
+    if linked is not None and page.builds:
+        return Page(page.builds, linked)
+    return page
+
+
+def next_page_params(
+    params: Mapping[str, str], page: Page, seen: set[tuple[tuple[str, str], ...]],
+    log: DebugLog,
+) -> dict[str, str] | None:
+    """The query of the page after ``page`` (asked for with ``params``), or None at the end,
+    after an empty page, or when the server hands back a cursor it gave before (a loop)."""
+    if page.next_params is None or not page.builds:
+        return None
+    following = {"limit": params.get("limit", ""), **page.next_params}
+    if not following["limit"]:
+        del following["limit"]
+    marker = tuple(sorted(following.items()))
+    if marker in seen:
+        log.debug("GET /builds: the cursor repeats; stopping there")
+        return None
+    seen.add(marker)
+    return following
+
+
+_LINK_PART = re.compile(r"<(?P<url>[^>]*)>(?P<params>[^,<]*)")
+_REL = re.compile(r"""(?:^|;)\s*rel\s*=\s*"?(?P<rel>[^";]+)"?""", re.IGNORECASE)
+
+
+def next_link(header: str, base_url: str, log: DebugLog) -> dict[str, str] | None:
+    """The query of the ``rel="next"`` target of a ``Link`` header, on the API's host only."""
+    for match in _LINK_PART.finditer(header[:_MAX_CURSOR * 4]):
+        rel = _REL.search(match.group("params"))
+        if rel and "next" in rel.group("rel").lower().split():
+            return _params_of_link(match.group("url").strip(), base_url, log)
+    return None
+
+
+def _parse_body(data: Any, base_url: str, log: DebugLog) -> Page:
     if isinstance(data, list):
         return Page(_builds(data, log), None)
     if not isinstance(data, Mapping):

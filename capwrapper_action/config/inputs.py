@@ -192,6 +192,8 @@ INPUTS: tuple[Input[Any], ...] = (
     Input("build-id", _LINES, _plain(C.build_id), field="resume", fallback=(),
           example="bld_abc123 (or android:bld_abc123, ios:bld_def456)",
           help="resume these builds instead of creating new ones"),
+    Input("rebuild", _BOOL, _flag("rebuild"), default="false", example="false (or true)",
+          help="make new builds even when this commit already has builds of these settings"),
     Input("wait", _BOOL, _flag("wait"), default="true", example="true (or false)",
           help="wait for the builds to finish"),
     Input("timeout", _TEXT, _plain(_duration("timeout")), default="30m",

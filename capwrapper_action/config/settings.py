@@ -40,6 +40,7 @@ class Config:
     permissions: tuple[str, ...] | None  # None: omit from the body
     build_options: Mapping[str, Any] = field(hash=False)  # read-only, may be empty
     resume: tuple[ResumeRef, ...]  # from `build-id`; empty when creating
+    rebuild: bool  # new builds even when this commit already has some (re-runs adopt them)
     wait: bool
     timeout: float  # seconds
     queue_timeout: float | None

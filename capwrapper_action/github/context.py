@@ -4,8 +4,9 @@ request and labels as the GitHub API has them now.
 
 ``enrich`` asks the GitHub REST API (PyGithub, imported only then) for the live labels: a re-run
 replays the old payload, and labels change after the event. For a commit without a pull request
-in the payload it finds the pull request that produced it. When the API cannot be asked, it
-falls back to the payload with a warning that says why; the token never appears in a message.
+in the payload it finds the pull request that produced it. When the API cannot be asked and the
+labels are needed, it sets ``labels_error`` saying why (the gate then fails the step rather than
+decide on labels it could not read); the token never appears in a message.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def enrich(
 
     Asks the API when ``need_labels`` (for the label gate), or, without it, only to find the
     pull request of a commit whose event names none. On any failure returns ``ctx`` with the
-    payload's labels and, when labels were needed, a warning saying why.
+    payload's labels and, when labels were needed, ``labels_error`` saying why.
     """
     if ctx.pull_request is None and ctx.commit_sha is None:
         return ctx
@@ -127,26 +128,30 @@ def _pull_of_commit(
 
 
 _PERMISSION_HINT = (
-    " Pass a token that can read pull requests: the default `github-token` with "
-    "`permissions: contents: read, pull-requests: read` in the job."
+    " Add `pull-requests: read` to the job's `permissions:` (the default `github-token` then "
+    "can read the labels), or pass a token that can read pull requests as `github-token`."
 )
 
 
 def _fallback(ctx: GitHubContext, why: str, need_labels: bool, hint: str = "") -> GitHubContext:
+    """``ctx`` with ``labels_error`` set when the labels were needed: the payload's labels may
+    be out of date (a re-run replays the old event), so the gate does not decide on them."""
     if not need_labels:
         return ctx
     if ctx.pull_request is not None:
-        shown = ", ".join(ctx.labels) or "none"
         message = (
-            f"Could not read the labels of pull request #{ctx.pull_request} from the GitHub API: "
-            f"{why}. Using the labels in the event payload ({shown}); they may be out of date."
+            f"`deploy-labels` is set, but the labels of pull request #{ctx.pull_request} could "
+            f"not be read from the GitHub API: {why}."
         )
     else:
         message = (
-            f"Could not look up the pull request of commit {(ctx.commit_sha or '')[:12]} in the "
-            f"GitHub API: {why}. Without it the `deploy-labels` gate has no pull request to check."
+            f"`deploy-labels` is set, but the pull request of commit "
+            f"{(ctx.commit_sha or '')[:12]} could not be looked up in the GitHub API: {why}."
         )
-    return replace(ctx, warnings=(*ctx.warnings, message + hint))
+    return replace(ctx, labels_error=message, labels_hint=hint.strip() or _RETRY_HINT)
+
+
+_RETRY_HINT = "Re-run the job once the GitHub API answers again."
 
 
 def _why(exc: BaseException, api_url: str) -> tuple[str, str]:

@@ -60,6 +60,10 @@ class GitHubContext:
     pull: PullDetails | None = None  # None when no pull request, or none read
     commit_message: str | None = None  # from the event, when it carries one
     run_id: str = ""  # GITHUB_RUN_ID: the link to this run
+    # Set when `deploy-labels` needs the labels and the GitHub API could not give them: the
+    # gate then fails the step instead of deciding on what it could not see.
+    labels_error: str = ""
+    labels_hint: str = ""
 
     @property
     def run_url(self) -> str | None:

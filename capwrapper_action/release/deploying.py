@@ -16,6 +16,7 @@ from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.api.creating import deploy_once
 from capwrapper_action.api.models import BuildStatus, Platform
 from capwrapper_action.ghio import ActionIO
+from capwrapper_action.report.deploys import describe_deploy
 from capwrapper_action.result import PlatformState
 
 
@@ -42,11 +43,12 @@ def deploy_builds(
             log.info(f"{platform}: no successful build to deploy")
             continue
         if state.deploy is not None:
-            log.info(f"{platform}: {build.id} already deployed as {state.deploy.id}")
+            earlier = " by an earlier run (recorded on the commit)" if state.deploy_reused else ""
+            log.info(f"{platform}: {build.id} already deployed as {state.deploy.id}{earlier}; "
+                     "not deploying it again")
             continue
         log.info(f"{platform}: deploying {build.id}")
         key = deploy_key(run_key, platform, build.id)
         deploy = deploy_once(client, build.id, options, idempotency_key=key)
         state.deploy = deploy
-        status = f" ({deploy.status})" if deploy.status else ""
-        log.info(f"{platform}: deploy {deploy.id} created{status}")
+        log.info(f"{platform}: deploy {describe_deploy(deploy, options)}")

@@ -20,6 +20,11 @@ from capwrapper_action.release.fetching import Fetcher, FetchJob
 from capwrapper_action.result import PlatformState
 from capwrapper_action.timeutil import Clock
 
+NO_LINK_HINT = (
+    "Resume with `build-id` to ask for the build again; if it still has no link, download it "
+    "from the Capwrapper dashboard."
+)
+
 
 def download_artifacts(
     session: requests.Session,
@@ -40,20 +45,36 @@ def download_artifacts(
 
     All platforms are tried; a DownloadError after that names every one that failed."""
     jobs = _jobs(states, dest_dir, app_name, version)
-    if not jobs:
-        log.info("No successful build with a download URL: nothing to download.")
+    missing = _without_link(states)
+    if not jobs and not missing:
+        log.info("No successful build: nothing to download.")
         return
+    if not jobs:
+        raise DownloadError(" ".join(missing), hint=NO_LINK_HINT)
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise DownloadError(f"Cannot create the folder {dest_dir}: {err.strerror}.") from None
     fetcher = Fetcher(session, clock, cancel, log, timeout)
     failures = _fetch_all(fetcher, jobs, states, log, workspace)
-    if failures:
+    if failures or missing:
         raise DownloadError(
-            " ".join(failures),
-            hint="Signed links expire: re-run the job, or resume with `build-id` for fresh links.",
+            " ".join([*failures, *missing]),
+            hint=NO_LINK_HINT if not failures else
+            "Signed links expire: re-run the job, or resume with `build-id` for fresh links.",
         )
+
+
+def _without_link(states: Mapping[Platform, PlatformState]) -> list[str]:
+    """One message per successful build that came without a ``downloadUrl``."""
+    return [
+        f"The {platform} build {state.build.id} succeeded but Capwrapper gave no "
+        "downloadUrl for it, so there is nothing to download."
+        for platform, state in states.items()
+        if state.build is not None
+        and state.build.status == BuildStatus.SUCCESS
+        and not state.build.download_url
+    ]
 
 
 def _fetch_all(

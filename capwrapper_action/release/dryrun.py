@@ -57,8 +57,8 @@ def describe_requests(config: Config, io: ActionIO) -> None:
             for ref in config.resume:
                 io.info(f"GET {config.api_url}/builds/{ref.build_id}\n  {headers}")
         else:
-            if config.version is AUTO:
-                io.info(f"GET {config.api_url}/builds?limit=100\n  {headers}")
+            io.info(f"GET {config.api_url}/builds?limit=100  (until the newest build of each "
+                    f"platform is found: the version checks)\n  {headers}")
             version = AUTO_NOTE if config.version is AUTO else str(config.version)
             for platform in config.platforms:
                 body = json.dumps(build_body(config, platform, version), indent=2)

@@ -17,18 +17,18 @@ import requests
 
 from capwrapper_action import result as R
 from capwrapper_action.api.client import CapwrapperClient
-from capwrapper_action.api.creating import create_or_adopt
-from capwrapper_action.api.models import Build, Platform
+from capwrapper_action.api.models import Build, BuildStatus, Platform
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ActionError, ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import GitHubContext
-from capwrapper_action.release.semver import AUTO
+from capwrapper_action.github.statuses import CommitRecord
+from capwrapper_action.release.building import build_body, filled_options
+from capwrapper_action.release.create_phase import HISTORY_PATIENCE, NO_HISTORY, record
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock
 
-HISTORY_PATIENCE = 60.0  # longest wait for the optional build history (under a rate limit)
-NO_HISTORY = "Status checks will not use build history"  # the log line when it is given up
+__all__ = ["HISTORY_PATIENCE", "NO_HISTORY", "Deps", "build_body", "execute", "filled_options"]
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Deps:
     github_factory: Callable[..., Any] | None = None
     # Told once the builds exist and the pull request is known (the pull request comment).
     on_started: Callable[[R.RunResult, GitHubContext], None] | None = None
+    record: CommitRecord | None = None  # the commit statuses; None outside a GitHub run
 
 
 def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
@@ -65,6 +66,7 @@ def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
         return
     with deps.io.group("Wait for builds"):
         result.status = wait(config, result, deps, history)
+        record(config, result, deps)
     if result.status == RunStatus.SUCCESS:
         deploy_phase(config, ctx, result, deps)
         download_phase(config, result, deps)
@@ -75,62 +77,10 @@ def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
 def create_builds(
     config: Config, result: R.RunResult, deps: Deps, started: datetime, ctx: GitHubContext
 ) -> list[Build]:
-    from capwrapper_action.release.versioning import resolve_version
+    """Adopt what this commit already has, create the rest (``release.create_phase``)."""
+    from capwrapper_action.release.create_phase import create_builds as create
 
-    history = _history(config, deps) if _needs_history(config) else []
-    version = resolve_version(
-        config.version,
-        config.version_bump,
-        history,
-        bundle_id=config.bundle_id or "",
-        platforms=config.platforms,
-    )
-    result.version = version
-    if config.version is AUTO:
-        deps.io.info(f"version: auto → {version}")
-    key = f"{deps.run_key}:{config.bundle_id}"
-    options = filled_options(config.build_options, "build-options", ctx, version, deps.io)
-    for platform in config.platforms:
-        body = build_body(config, platform, version, options)
-        idempotency_key = f"{key}:{platform}:{version}"
-        build, adopted = create_or_adopt(
-            deps.client, body, since=started, idempotency_key=idempotency_key, log=deps.io
-        )
-        state = result.platforms[platform]
-        state.build, state.adopted = build, adopted
-        deps.io.info(f"{platform}: created {build.id} ({build.status})")
-    return history
-
-
-def build_body(
-    config: Config, platform: Platform, version: str, options: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The POST /builds body: build-options (``options``: with placeholders filled) first,
-    then the fields the action owns."""
-    body: dict[str, Any] = dict(config.build_options if options is None else options)
-    body.update(
-        url=config.app_url,
-        appName=config.app_name,
-        bundleId=config.bundle_id,
-        version=version,
-        platform=platform,
-    )
-    if config.permissions is not None:
-        body["permissions"] = list(config.permissions)
-    return body
-
-
-def filled_options(
-    options: Mapping[str, Any], where: str, ctx: GitHubContext, version: str | None,
-    io: ActionIO,
-) -> Mapping[str, Any]:
-    """``options`` with its placeholders filled; a notice names those left empty."""
-    from capwrapper_action.release.placeholders import fill_options, values_for
-
-    filled, notice = fill_options(options, where, values_for(ctx, version))
-    if notice:
-        io.notice(notice, "Placeholders")
-    return filled
+    return create(config, result, deps, started, ctx)
 
 
 def _pull_placeholders(options: Mapping[str, Any]) -> bool:
@@ -139,24 +89,13 @@ def _pull_placeholders(options: Mapping[str, Any]) -> bool:
     return bool(used(options) & PULL_NAMES)
 
 
-def _needs_history(config: Config) -> bool:
-    return config.version is AUTO or (config.wait and config.poll_interval is None)
-
-
-def _history(config: Config, deps: Deps) -> list[Build]:
-    """This bundle id's recent builds. ``version: auto`` reads the next version from them, so
-    they must be had; for ``poll-interval: auto`` alone they are a nicety, not worth failing
-    or spending minutes of a shared rate limit on."""
-    required = config.version is AUTO
-    builds = deps.client.list_builds() if required else _optional_history(deps)
-    return [b for b in builds if b.bundle_id == config.bundle_id]
-
-
 def _optional_history(deps: Deps) -> list[Build]:
+    """Recent builds for ``poll-interval: auto`` when resuming: a nicety, not worth failing
+    or spending minutes of a shared rate limit on."""
     try:
         return deps.client.list_builds(deadline=deps.clock.now() + HISTORY_PATIENCE)
     except AuthError:
-        raise  # the create would fail the same way: say it now
+        raise  # every status check would fail the same way: say it now
     except ApiError as err:
         deps.io.info(f"{NO_HISTORY}: {err.message}")
         return []
@@ -258,16 +197,44 @@ def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: 
     if not decision.requested:
         return
     with deps.io.group("Deploy"):
+        if ctx.labels_error and config.deploy_labels:  # a gate that cannot see decides nothing
+            result.gate = R.GateDecision(True, False, f"deploy skipped: {ctx.labels_error}")
+            raise ActionError(ctx.labels_error, hint=ctx.labels_hint,
+                              title="Cannot read the pull request labels")
         if not decision.allowed:
             deps.io.notice(decision.reason, "Deploy skipped")
             return
+        deps.io.info(decision.reason)
+        _refuse_unknown_deploys(result)
         from capwrapper_action.release.deploying import deploy_builds
 
         result.deploy_attempted = True
         options = filled_options(
             config.deploy_options, "deploy-options", ctx, result.version, deps.io
         )
-        deploy_builds(deps.client, result.platforms, options, run_key=deps.run_key, log=deps.io)
+        try:
+            deploy_builds(deps.client, result.platforms, options, run_key=deps.run_key,
+                          log=deps.io)
+        except ApiError as err:
+            lost = frozenset(p for p, s in result.platforms.items() if s.deploy is None
+                             and s.build and s.build.status == BuildStatus.SUCCESS)
+            record(config, result, deps, lost if err.outcome_unknown else frozenset())
+            raise
+        record(config, result, deps)
+
+
+def _refuse_unknown_deploys(result: R.RunResult) -> None:
+    unknown = [s for s in result.platforms.values() if s.deploy_unknown and s.build]
+    if not unknown:
+        return
+    names = ", ".join(f"{s.platform} {s.build.id}" for s in unknown if s.build)
+    raise ActionError(
+        f"An earlier run recorded on this commit that the deploy of {names} may or may not "
+        "have been made (its answer was lost). Not deploying again.",
+        hint="Check the deploys on the Capwrapper dashboard; deploy by hand if none was made, "
+             "or set `rebuild: true` to release new builds.",
+        title="Deploy outcome unknown",
+    )
 
 
 def download_phase(config: Config, result: R.RunResult, deps: Deps) -> None:

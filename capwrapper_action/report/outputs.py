@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from capwrapper_action.api.models import PLATFORMS, Build, BuildStatus
-from capwrapper_action.result import PlatformState, RunResult
+from capwrapper_action.result import PlatformState, RunResult, RunStatus
 
 PER_PLATFORM = ("build-id", "status", "download-url", "artifact-path")
 OUTPUT_NAMES: tuple[str, ...] = (  # the order of action.yml
@@ -28,6 +28,7 @@ OUTPUT_NAMES: tuple[str, ...] = (  # the order of action.yml
     "deploys",
     *(f"{p}-deploy-id" for p in PLATFORMS),
     "deploy-skipped-reason",
+    *(f"{p}-reused" for p in PLATFORMS),
 )
 JSON_LIMIT = 200_000  # characters of one JSON output before its long strings are cut
 TEXT_LIMIT = 8192  # characters of one text output (error, reasons)
@@ -78,12 +79,34 @@ def _platform_outputs(platform: str, state: PlatformState | None) -> dict[str, s
         f"{platform}-download-url": url or "",
         f"{platform}-artifact-path": (state.artifact_path or "") if state else "",
         f"{platform}-deploy-id": deploy.id if deploy else "",
+        f"{platform}-reused": "true" if state is not None and state.reused else "false",
     }
 
 
+OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
+
+
 def _error(result: RunResult) -> str:
+    """The error that ended the run; for a run that did not succeed without one (a build
+    failed, the wait timed out or was cancelled) what went wrong, never empty."""
     err = result.error
-    return "" if err is None else f"{err.message} {err.hint}".strip()
+    if err is not None:
+        return f"{err.message} {err.hint}".strip()
+    if result.status in OK_STATUSES:
+        return ""
+    failed = [
+        f"The {s.platform} build {s.build.id} failed: {s.build.error or 'no reason given'}."
+        for s in result.platforms.values()
+        if s.build is not None and s.build.status == BuildStatus.FAILED
+    ]
+    if failed:
+        return " ".join(failed)
+    waiting = ", ".join(f"{s.platform} {s.status}" for s in result.platforms.values())
+    if result.status == RunStatus.TIMED_OUT:
+        return f"Timed out waiting for the builds ({waiting}); they keep running on Capwrapper."
+    if result.status == RunStatus.CANCELLED:
+        return f"Cancelled while waiting for the builds ({waiting})."
+    return f"The run ended {result.status} ({waiting or 'no builds'})."
 
 
 def skipped_reason(result: RunResult) -> str:

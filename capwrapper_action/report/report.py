@@ -63,4 +63,5 @@ def summary_options(config: Config | None, env: Mapping[str, str]) -> SummaryOpt
         include_download_links=config.summary_download_links if config else False,
         server_url=env.get("GITHUB_SERVER_URL", "https://github.com"),
         repository=env.get("GITHUB_REPOSITORY", ""),
+        deploy_options=config.deploy_options if config else {},
     )

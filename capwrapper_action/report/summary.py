@@ -8,11 +8,14 @@ so the whole summary stays a few KiB whatever the server sends.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from capwrapper_action.api.models import BuildStatus
+from capwrapper_action.api.models import BuildStatus, Deploy
 from capwrapper_action.errors import ConfigError
 from capwrapper_action.report import markdown as md
+from capwrapper_action.report.deploys import deploy_details, deploy_status_text
 from capwrapper_action.result import PlatformState, RunResult, RunStatus
 from capwrapper_action.timeutil import format_duration
 
@@ -46,6 +49,7 @@ class SummaryOptions:
     # How the user resumes; `{build_ids}` becomes `android:bld_…, ios:bld_…`.
     resume_template: str = "build-id: {build_ids}"
     resume_label: str = "Re-run the step with this input to wait for the same builds:"
+    deploy_options: Mapping[str, Any] = field(default_factory=dict)  # for store, track, rollout
 
 
 def render_summary(result: RunResult, options: SummaryOptions) -> str:
@@ -93,7 +97,7 @@ def _platform_table(result: RunResult, options: SummaryOptions) -> str:
             row.append(_download_cell(state))
         if show_paths:
             row.append(md.code(state.artifact_path) if state.artifact_path else "")
-        row.append(_details_cell(state))
+        row.append(_details_cell(state, options))
         rows.append(row)
     return md.table(headers, rows)
 
@@ -121,18 +125,25 @@ def _download_cell(state: PlatformState) -> str:
     return md.link("download", build.download_url)
 
 
-def _details_cell(state: PlatformState) -> str:
+def _details_cell(state: PlatformState, options: SummaryOptions) -> str:
     details: list[str] = []
     build = state.build
     if build is not None and build.status == BuildStatus.FAILED:
         details.append(md.text(build.error or "failed without a reason from Capwrapper"))
     if state.adopted:
         details.append("found again after the create answer was lost")
+    if state.reused_from:
+        details.append(f"adopted: made by an earlier run, found in {md.text(state.reused_from)}")
     if state.deploy is not None:
-        deploy = state.deploy
-        status = f" ({md.text(deploy.status, 40)})" if deploy.status else ""
-        details.append(f"deploy {md.code(deploy.id, 200)}{status}")
+        details.append(f"deploy {_deploy_text(state.deploy, options)}")
     return "; ".join(details)
+
+
+def _deploy_text(deploy: Deploy, options: SummaryOptions) -> str:
+    said = md.text(deploy_status_text(deploy), 200)
+    details = ", ".join(f"{k}: {md.text(v, 80)}"
+                        for k, v in deploy_details(deploy, options.deploy_options))
+    return f"{md.code(deploy.id, 200)}: {said}" + (f" ({details})" if details else "")
 
 
 def _links_note(result: RunResult, options: SummaryOptions) -> str:
@@ -156,7 +167,7 @@ def _context(result: RunResult, options: SummaryOptions) -> str:
         number = f"#{result.pull_request}"
         target = f"{repo_url}/pull/{result.pull_request}" if repo_url else None
         lines.append(f"- **Pull request:** {md.link(number, target)}")
-    deploy = _deploy_line(result)
+    deploy = _deploy_line(result, options)
     if deploy:
         lines.append(f"- **Deploy:** {deploy}")
     return "\n".join(lines)
@@ -175,15 +186,16 @@ def _commit(sha: str, repo_url: str | None) -> str:
     return f"[`{sha[:7]}`]({repo_url}/commit/{sha})"
 
 
-def _deploy_line(result: RunResult) -> str:
+def _deploy_line(result: RunResult, options: SummaryOptions) -> str:
+    gate = result.gate
     if result.deployed:
-        ids = ", ".join(
-            f"{_label(s.platform)} {md.text(s.deploy.id, 200)}"
+        each = "; ".join(
+            f"{_label(s.platform)} {_deploy_text(s.deploy, options)}"
             for s in result.platforms.values()
             if s.deploy is not None
         )
-        return f"🚀 deployed ({ids})"
-    gate = result.gate
+        allowed = f" — {md.text(gate.reason)}" if gate and gate.allowed else ""
+        return f"🚀 {each}{allowed}"
     if gate is None:
         return ""
     if gate.allowed and result.deploy_attempted:

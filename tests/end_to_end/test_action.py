@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from capwrapper_simulator import PlatformConfig, SimConfig, Simulator
+from capwrapper_simulator import Fault, PlatformConfig, SimConfig, Simulator
 from tests.end_to_end.docker_mirror import ActionImage
 from tests.runner_files import RunnerEnv
 
@@ -99,6 +99,8 @@ def test_server_400_keeps_its_message(
 ) -> None:
     for platform in ("android", "ios"):
         sim.seed_build(platform=platform, bundle_id="com.example.shop", version="2.0.0")
+    # A list the pre-flight cannot read: a pinned version goes on, and the API judges it.
+    sim.faults.add(Fault(endpoint="list_builds", kind="http_error", status=404, times=None))
     code, _log, out = run_action(action_image, runner_env, inputs(sim))
     assert code == 1
     assert "must be higher" in out["error"]

@@ -93,19 +93,24 @@ def test_label_removed_after_the_event_skips_the_deploy(
     assert sim.deploys() == []
 
 
-def test_token_without_permission_falls_back_to_the_payload(
+def test_token_without_pull_requests_read_fails_the_gate_loudly(
     action_image: ActionImage, runner_env: RunnerEnv, sim: Simulator, github: GitHubStandin
 ) -> None:
+    """The payload's labels may be stale (a re-run replays the event): a gate that cannot read
+    the live labels fails the step, naming the permission, and still reports the builds."""
     github.tokens.clear()
     github.add_token(TOKEN, can_read_pulls=False)
     github.add_pull(12, ["release"], head_sha=HEAD, merge_commit_sha=DEFAULT_SHA, merged=True)
     runner_env.set_event("pull_request", merged_pull_request(["release"]))
     code, log, out = run(action_image, runner_env, github, release_inputs(sim))
-    assert code == 0, log
-    assert "::warning" in log
+    assert code == 1, log
+    assert "::error title=Cannot read the pull request labels::" in log
     assert "pull-requests: read" in log
-    assert out["deployed"] == "true"
-    assert "event payload" in runner_env.summary_text()
+    assert out["status"] == "failed"
+    assert out["deployed"] == "false"
+    assert "403" in out["error"]
+    assert (out["android-status"], out["ios-status"]) == ("success", "success")
+    assert sim.deploys() == []
 
 
 def test_failed_platform_blocks_the_deploy(

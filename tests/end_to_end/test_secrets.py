@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from capwrapper_simulator import SimConfig, Simulator
+from capwrapper_simulator import Fault, SimConfig, Simulator
 from tests.echo_api import Answer, EchoApi, Responder, Seen, builds_api, json_answer
 from tests.end_to_end.docker_mirror import ActionImage
 from tests.github_standin import GitHubStandin
@@ -116,6 +116,8 @@ def test_success(
 def test_400(debug: bool, action_image: ActionImage, runner: RunnerEnv, sim: Simulator) -> None:
     for platform in ("android", "ios"):
         sim.seed_build(platform=platform, bundle_id="com.example.shop", version="2.0.0")
+    # A list the pre-flight cannot read: the create goes out, and the API's 400 comes back.
+    sim.faults.add(Fault(endpoint="list_builds", kind="http_error", status=404, times=None))
     ran = run_action(action_image, runner, inputs(sim.base_url), debug=debug)
     assert ran.code == 1
     assert "must be higher" in ran.outputs["error"]

@@ -153,23 +153,21 @@ def test_label_added_after_the_event_allows_the_deploy(
     assert decision.reason.endswith("pull request #12 carries the label Release")
 
 
-def test_token_without_permission_falls_back_to_the_payload_with_a_warning(
+def test_token_without_permission_is_a_labels_error_not_a_fallback(
     github: GitHubStandin, tmp_path: Path
 ) -> None:
+    """The payload's labels may be stale (a re-run replays the event): the gate must not
+    decide on them, so the run learns why the labels could not be read, and fails."""
     github.add_pull(12, ["docs"], head_sha=HEAD, merge_commit_sha=MERGE, merged=True)
     ctx = event(tmp_path, github.url, "pull_request", merged_pr_payload(["release"]))
     out = enrich(ctx, token=WEAK, need_labels=True)
     assert [r.status for r in github.requests] == [403]
     assert (out.labels, out.labels_source) == (("release",), SOURCE_PAYLOAD)
-    (warning,) = out.warnings
-    assert "lacks permission to read pull requests (403)" in warning
-    assert "event payload (release)" in warning
-    assert "pull-requests: read" in warning
-    assert WEAK not in warning
-    decision = decide_deploy(GateConfig(), succeeded(), out)
-    assert decision.allowed
-    assert decision.labels_source == SOURCE_PAYLOAD
-    assert decision.reason.endswith("as read from the event payload")
+    assert out.warnings == ()
+    assert "labels of pull request #12 could not be read" in out.labels_error
+    assert "lacks permission to read pull requests (403)" in out.labels_error
+    assert "pull-requests: read" in out.labels_hint
+    assert WEAK not in out.labels_error + out.labels_hint
 
 
 def test_push_with_a_token_without_permission_warns_and_cannot_pass_the_gate(
@@ -179,7 +177,7 @@ def test_push_with_a_token_without_permission_warns_and_cannot_pass_the_gate(
     out = enrich(event(tmp_path, github.url, "push", {"after": MERGE}), token=WEAK,
                  need_labels=True)
     assert out.pull_request is None
-    assert "Could not look up the pull request of commit 222222222222" in out.warnings[0]
+    assert "pull request of commit 222222222222 could not be looked up" in out.labels_error
     assert not decide_deploy(GateConfig(), succeeded(), out).allowed
 
 
@@ -201,15 +199,15 @@ def test_rejected_or_invisible_fall_back_with_the_reason(
     out = enrich(GitHubContext(**{**ctx.__dict__, "repository": repo}), token=token,
                  need_labels=True)
     assert out.labels_source == SOURCE_PAYLOAD
-    assert expected in out.warnings[0]
-    assert token not in out.warnings[0]
+    assert expected in out.labels_error
+    assert token not in out.labels_error
 
 
 def test_rate_limit_is_named(github: GitHubStandin, tmp_path: Path) -> None:
     github.fail_status = 403
     ctx = event(tmp_path, github.url, "pull_request", merged_pr_payload(["release"]))
     out = enrich(ctx, token=TOKEN, need_labels=True)
-    assert "rate limit" in out.warnings[0]
+    assert "rate limit" in out.labels_error
 
 
 def test_server_errors_are_retried_a_little_then_fall_back(
@@ -220,7 +218,7 @@ def test_server_errors_are_retried_a_little_then_fall_back(
     out = enrich(ctx, token=TOKEN, need_labels=True,
                  github_factory=lambda url, token: make_github(url, token, retries=1))
     assert len(github.requests) == 2
-    assert "answered HTTP 502" in out.warnings[0]
+    assert "answered HTTP 502" in out.labels_error
     assert out.labels == ("release",)
 
 
@@ -233,5 +231,5 @@ def test_unreachable_api_falls_back_with_a_warning(tmp_path: Path) -> None:
     out = enrich(ctx, token=TOKEN, need_labels=True,
                  github_factory=lambda url, token: make_github(url, token, retries=0))
     assert out.labels_source == SOURCE_PAYLOAD
-    assert f"http://127.0.0.1:{port} could not be reached (ConnectionError)" in out.warnings[0]
+    assert f"http://127.0.0.1:{port} could not be reached (ConnectionError)" in out.labels_error
     assert TOKEN not in repr(out)

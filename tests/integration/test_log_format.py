@@ -43,6 +43,7 @@ _WAIT_LINES = (
     re.compile(r"^status checks: .+$"),
     re.compile(r"^still waiting: .+$"),
     re.compile(r"^all builds finished after .+$"),
+    re.compile(r"^(android|ios): recorded on the commit: (success|failure|error|pending), .+$"),
 )
 
 

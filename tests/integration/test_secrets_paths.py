@@ -368,5 +368,7 @@ def test_github_api_echoing_the_token(debug: bool, action: Harness) -> None:
             api.base_url, debug=debug, github_url=github.origin, deploy="true", deploy_labels="ship"
         )
         assert [s.authorization for s in github.requests][:1] == [f"token {TOKEN}"]
-    assert outcome.code == 0, outcome.stdout[-3000:]
+    # The labels could not be read: the gate fails the step rather than decide blind.
+    assert outcome.code == 1, outcome.stdout[-3000:]
+    assert "Cannot read the pull request labels" in outcome.stdout
     assert "401" in outcome.stdout

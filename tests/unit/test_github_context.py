@@ -216,12 +216,12 @@ def test_enrich_skips_the_api_when_labels_are_not_needed_for_a_pull_request() ->
     assert enrich(ctx, token="t", need_labels=False, github_factory=_no_factory) == ctx
 
 
-def test_enrich_without_token_falls_back_to_payload_with_a_warning() -> None:
+def test_enrich_without_token_keeps_the_payload_and_says_why_labels_are_unread() -> None:
     out = enrich(_ctx(), token=" ", need_labels=True, github_factory=_no_factory)
     assert out.labels == ("release",)
     assert out.labels_source == SOURCE_PAYLOAD
-    assert "`github-token` is empty" in out.warnings[0]
-    assert "pull-requests: read" in out.warnings[0]
+    assert "`github-token` is empty" in out.labels_error
+    assert "pull-requests: read" in out.labels_hint
 
 
 def test_enrich_without_token_and_without_need_is_silent() -> None:
@@ -237,7 +237,7 @@ def test_enrich_failure_never_shows_the_token() -> None:
 
     out = enrich(_ctx(), token=secret, need_labels=True, github_factory=broken)
     assert out.labels_source == SOURCE_PAYLOAD
-    assert "RuntimeError" in out.warnings[0]
+    assert "RuntimeError" in out.labels_error
     assert secret not in repr(out)
 
 

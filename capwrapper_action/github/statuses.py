@@ -1,0 +1,224 @@
+"""The record on the commit: one commit status per platform and bundle id.
+
+``POST /repos/{owner}/{repo}/statuses/{sha}`` with
+
+- ``context``: ``capwrapper/android (com.example.shop)``, one per platform and bundle id, so a
+  later status of the same build replaces the earlier one in the commit's combined view;
+- ``state``: ``pending`` while the build is queued or building, then ``success`` or
+  ``failure``; ``error`` for a final status the API docs do not list;
+- ``description`` (at most 140 characters): ``1.4.0 · build bld_abc · deploy dep_xyz · settings
+  3f9a1c2e`` — the version, the build id, the deploy id once made (``deploy unknown`` when a
+  deploy's answer was lost), and a fingerprint of the settings the build was made from;
+- ``target_url``: the page of the workflow run.
+
+It shows on the commit and the pull request, and it is how later runs (re-runs keep the commit)
+find what was built and deployed: ``read`` returns the newest record per platform. Writing
+needs the ``statuses: write`` permission; without it (or when GitHub cannot be reached) the
+step warns once, saying what re-runs will do without a record, and goes on.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from capwrapper_action.api.models import BuildStatus, Platform
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.result import PlatformState
+
+if TYPE_CHECKING:
+    from github.Commit import Commit
+
+MAX_DESCRIPTION = 140
+MAX_STATUSES_READ = 300  # newest statuses of the commit looked at
+CONTEXT_PREFIX = "capwrapper/"
+DEPLOY_UNKNOWN = "unknown"
+PERMISSION = "statuses: write"
+WITHOUT_RECORD = (
+    "Without a record on the commit, a re-run of this job cannot tell what this run built or "
+    "deployed: with `version: auto` it makes new builds at the next version; with a pinned "
+    "version it finds the build of that version in the Capwrapper history and adopts it, but "
+    "cannot tell whether it was deployed, so it deploys it again when the gate allows."
+)
+_BUILD = re.compile(r"(?:^|·)\s*build (?P<v>[A-Za-z0-9_.:-]{1,200})")
+_DEPLOY = re.compile(r"(?:^|·)\s*deploy (?P<v>[A-Za-z0-9_.:-]{1,200})")
+_SETTINGS = re.compile(r"(?:^|·)\s*settings (?P<v>[0-9a-f]{8})\b")
+_VERSION = re.compile(r"^\s*(?P<v>[0-9][0-9A-Za-z.+-]{0,100})\s*(?:·|$)")
+
+CommitFactory = Callable[[], "Commit"]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What an earlier run recorded for one platform."""
+
+    platform: Platform
+    state: str
+    build_id: str
+    version: str | None
+    deploy_id: str | None  # DEPLOY_UNKNOWN when the deploy's outcome was unknown
+    settings: str | None
+    target_url: str | None
+
+    @property
+    def deploy_unknown(self) -> bool:
+        return self.deploy_id == DEPLOY_UNKNOWN
+
+
+def context_for(platform: str, bundle_id: str) -> str:
+    return f"{CONTEXT_PREFIX}{platform} ({bundle_id})"
+
+
+def state_for(state: PlatformState) -> str:
+    build = state.build
+    if build is None or build.status in (BuildStatus.QUEUED, BuildStatus.BUILDING):
+        return "pending"
+    if build.status == BuildStatus.SUCCESS:
+        return "success"
+    if build.status == BuildStatus.FAILED:
+        return "failure"
+    return "error" if build.is_final or build.completed_at else "pending"
+
+
+def describe(state: PlatformState, settings: str, *, deploy_unknown: bool = False) -> str:
+    """The status description: the most useful parts that fit in 140 characters."""
+    build = state.build
+    if build is None:
+        return ""
+    parts = [build.version or "", f"build {build.id}"]
+    if state.deploy is not None:
+        parts.append(f"deploy {state.deploy.id}")
+    elif deploy_unknown:
+        parts.append(f"deploy {DEPLOY_UNKNOWN}")
+    parts.append(f"settings {settings}")
+    text = " · ".join(p for p in parts if p)
+    while len(text) > MAX_DESCRIPTION and len(parts) > 2:  # noqa: PLR2004
+        parts.pop()  # settings first, then the deploy: the build id always stays
+        text = " · ".join(p for p in parts if p)
+    return text[:MAX_DESCRIPTION]
+
+
+def parse(platform: Platform, state: str, description: str, target_url: str | None) -> (
+    Recorded | None
+):
+    """The record in a status description, or None when it names no build."""
+    text = description or ""
+    build = _BUILD.search(text)
+    if build is None:
+        return None
+    deploy, settings, version = _DEPLOY.search(text), _SETTINGS.search(text), _VERSION.match(text)
+    return Recorded(
+        platform=platform, state=state, build_id=build.group("v"),
+        version=version.group("v") if version else None,
+        deploy_id=deploy.group("v") if deploy else None,
+        settings=settings.group("v") if settings else None, target_url=target_url,
+    )
+
+
+class CommitRecord:
+    """Reads and writes the commit statuses of one commit and bundle id."""
+
+    def __init__(
+        self, commit: CommitFactory | None, *, bundle_id: str, target_url: str | None,
+        log: ActionIO, commit_sha: str = "",
+    ) -> None:
+        self._factory = commit
+        self._commit: Commit | None = None
+        self.bundle_id = bundle_id
+        self.target_url = target_url
+        self.log = log
+        self.commit_sha = commit_sha
+        self.warned = False
+        self.written: dict[Platform, str] = {}  # the last (state, description) sent
+
+    @property
+    def enabled(self) -> bool:
+        return self._factory is not None and not self.warned
+
+    def read(self, platforms: tuple[Platform, ...]) -> dict[Platform, Recorded]:
+        """The newest record of each platform (only those that name a build)."""
+        if not self.enabled:
+            return {}
+        wanted = {context_for(p, self.bundle_id): p for p in platforms}
+        found: dict[Platform, Recorded] = {}
+        try:
+            statuses = self._get().get_statuses()
+            for status in itertools.islice(statuses, MAX_STATUSES_READ):
+                platform = wanted.get(status.context or "")
+                if platform is None or platform in found:
+                    continue  # newest first: the first one of a context is its current one
+                record = parse(platform, status.state, status.description or "",
+                               status.target_url)
+                if record is not None:
+                    found[platform] = record
+                if len(found) == len(wanted):
+                    break
+        except Exception as exc:  # the record is a help, never the reason a run fails
+            self._give_up("read", exc)
+            return {}
+        return found
+
+    def write(self, state: PlatformState, settings: str, *, deploy_unknown: bool = False) -> None:
+        """Set the status of ``state``'s build (nothing is sent when it did not change)."""
+        if not self.enabled or state.build is None:
+            return
+        description = describe(state, settings, deploy_unknown=deploy_unknown)
+        value = state_for(state)
+        if self.written.get(state.platform) == f"{value}:{description}":
+            return
+        try:
+            self._get().create_status(
+                value, **self._target(), description=description,
+                context=context_for(state.platform, self.bundle_id),
+            )
+        except Exception as exc:
+            self._give_up("write", exc)
+            return
+        self.written[state.platform] = f"{value}:{description}"
+        self.log.info(f"{state.platform}: recorded on the commit: {value}, {description}")
+
+    def _target(self) -> dict[str, Any]:
+        return {"target_url": self.target_url} if self.target_url else {}
+
+    def _get(self) -> Commit:
+        if self._commit is None:
+            if self._factory is None:
+                raise RuntimeError("no GitHub commit to record on")
+            self._commit = self._factory()
+        return self._commit
+
+    def _give_up(self, what: str, exc: BaseException) -> None:
+        if self.warned:
+            return
+        self.warned = True
+        why, permission = _why(exc)
+        commit = f" {self.commit_sha[:12]}" if self.commit_sha else ""
+        doing = "record the builds on" if what == "write" else "read the record on"
+        fix = f" Grant `permissions: {PERMISSION}` to the job to keep the record." \
+            if permission else ""
+        self.log.warning(
+            f"Could not {doing} commit{commit} (commit statuses): {why}. {WITHOUT_RECORD}{fix}",
+            "No record on the commit",
+        )
+
+
+def _why(exc: BaseException) -> tuple[str, bool]:
+    """What went wrong, and whether a permission is the likely cause."""
+    import github
+    import requests
+
+    if isinstance(exc, github.GithubException):
+        reasons: Mapping[int, str] = {
+            401: "the GitHub API rejected the token (401)",
+            403: f"the token lacks `{PERMISSION}` (403)",
+            404: f"the repository is not visible to the token, or it lacks `{PERMISSION}` (404)",
+            422: "GitHub refused the status (422)",
+        }
+        known = reasons.get(exc.status)
+        return known or f"the GitHub API answered HTTP {exc.status}", exc.status in (403, 404)
+    if isinstance(exc, requests.RequestException):
+        return f"the GitHub API could not be reached ({type(exc).__name__})", False
+    return f"unexpected {type(exc).__name__}", False

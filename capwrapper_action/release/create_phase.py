@@ -1,0 +1,137 @@
+"""The create phase: adopt what this commit already has (``adopting``), create the rest
+(``building``) and record every build on the commit (``github.statuses``)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from capwrapper_action import result as R
+from capwrapper_action.api.models import Build, Deploy, Platform
+from capwrapper_action.config.settings import Config
+from capwrapper_action.errors import ApiError, AuthError
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.github.context import GitHubContext
+from capwrapper_action.release.adopting import Adoption, settings_fingerprint
+from capwrapper_action.release.building import build_body
+from capwrapper_action.release.history import History
+from capwrapper_action.release.semver import AUTO
+
+if TYPE_CHECKING:
+    from capwrapper_action.release.pipeline import Deps
+
+HISTORY_PATIENCE = 60.0  # longest wait for a build history that is not required
+NO_HISTORY = "Status checks will not use build history"  # the log line when it is given up
+
+
+def create_builds(
+    config: Config, result: R.RunResult, deps: Deps, started: datetime, ctx: GitHubContext
+) -> list[Build]:
+    """Adopt what this commit already has, create the rest; returns the build history."""
+    from capwrapper_action.release.adopting import plan_builds
+
+    pinned = pinned_version(config)
+    records = deps.record.read(config.platforms) if deps.record else {}
+    history = read_builds(config, deps)
+    bodies = {p: build_body(config, p, pinned or "auto") for p in config.platforms}
+    plan = plan_builds(
+        deps.client, bodies, records=records, history=history, pinned=pinned,
+        rebuild=config.rebuild,
+    )
+    for note in plan.notes:
+        deps.io.info(note)
+        result.notes.append(note)
+    for platform, adoption in plan.adopt.items():
+        adopt(result.platforms[platform], adoption, deps.io, result.notes)
+    if plan.create:
+        _create(config, result, deps, started, history, plan.create, ctx)
+    versions = sorted({s.build.version for s in result.platforms.values()
+                       if s.build and s.build.version})
+    result.version = ", ".join(versions) or None
+    record(config, result, deps)
+    return history.builds
+
+
+def _create(
+    config: Config, result: R.RunResult, deps: Deps, started: datetime, history: History,
+    platforms: list[Platform], ctx: GitHubContext,
+) -> None:
+    from capwrapper_action.release import building as B
+
+    version = B.choose_version(config, history)
+    if config.version is AUTO:
+        deps.io.info(f"version: auto → {version} ({history.describe()})")
+    B.preflight(version, history, platforms)
+    builder = B.Builder(
+        config, deps.client, deps.io, run_key=deps.run_key, started=started,
+        reread=lambda: read_builds(config, deps, required=True), ctx=ctx,
+    )
+    try:
+        builder.create(platforms, version)
+    finally:
+        for platform, made in builder.made.items():
+            state = result.platforms[platform]
+            state.build, state.adopted = made.build, made.lost_answer
+            state.reused_from = made.taken_from
+
+
+def adopt(state: R.PlatformState, adoption: Adoption, log: ActionIO, notes: list[str]) -> None:
+    """Take over an earlier run's build (and its recorded deploy) into ``state``."""
+    state.build, state.reused_from = adoption.build, adoption.source
+    if adoption.deploy_unknown:
+        state.deploy_unknown = True
+    elif adoption.deploy_id:
+        state.deploy = Deploy(adoption.deploy_id, adoption.build.id,
+                              raw={"id": adoption.deploy_id, "buildId": adoption.build.id,
+                                   "recorded": True})
+        state.deploy_reused = True
+    line = adoption.describe(state.platform)
+    log.info(line)
+    notes.append(line)
+
+
+def record(config: Config, result: R.RunResult, deps: Deps, unknown: frozenset[str] = frozenset(),
+           ) -> None:
+    """Set the commit status of every build (only what changed is sent)."""
+    if deps.record is None or config.resume:
+        return
+    for platform, state in result.platforms.items():
+        fingerprint = settings_fingerprint(build_body(config, platform, ""))
+        deps.record.write(state, fingerprint,
+                          deploy_unknown=platform in unknown or state.deploy_unknown)
+
+
+def pinned_version(config: Config) -> str | None:
+    return None if config.version is AUTO else str(config.version)
+
+
+def read_builds(config: Config, deps: Deps, *, required: bool = False) -> History:
+    """This bundle id's history as far as the version checks need it. ``version: auto``
+    cannot do without it; for a pinned version it only guards the creates (the API refuses a
+    taken version anyway), so a failing or throttled list is logged and the run goes on."""
+    from capwrapper_action.release.history import read_history
+
+    auto = config.version is AUTO
+    read = functools.partial(
+        read_history, deps.client, bundle_id=config.bundle_id or "",
+        platforms=config.platforms, pinned=pinned_version(config),
+    )
+    if auto or required:
+        return read()
+    try:
+        history = read(deadline=deps.clock.now() + HISTORY_PATIENCE)
+    except AuthError:
+        raise  # the create would fail the same way: say it now
+    except ApiError as err:
+        deps.io.info(f"{NO_HISTORY}: {err.message}")
+        deps.io.info(f"Version {config.version} is not checked before the creates: "
+                     "Capwrapper alone judges it.")
+        return History(config.bundle_id or "", config.platforms, complete=False)
+    if not history.complete:
+        deps.io.warning(
+            f"The newest builds of {history.bundle_id} were not found in {history.pages} "
+            f"pages of GET /builds; version {config.version} is checked by Capwrapper alone.",
+            "Build history too long",
+        )
+    return history

@@ -1,0 +1,133 @@
+"""What Capwrapper already has for this bundle id: read from ``GET /builds`` until it is known.
+
+The API takes a build only when its version is strictly higher than the version of the newest
+build of the same bundle id and platform, so that newest build holds the version that counts.
+The list is newest first and holds every app on the key: this app's builds may sit behind
+pages of other apps' builds. ``read_history`` follows the pages (body cursors and ``Link``
+headers alike) until it has seen, for each requested platform, the newest build of the bundle
+id, and, for a pinned version, either a build of that version or one below it (versions only
+rise, so there is none further down). It stops at the end of the list, or after ``page_cap``
+pages with ``complete`` False: the caller then says so rather than guessing.
+
+Matching is generous on purpose: bundle ids compare case-insensitively and a build without a
+platform counts for every platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from capwrapper_action.api.models import Build, Platform
+from capwrapper_action.api.pages import Page, next_page_params
+from capwrapper_action.release.semver import Version
+
+PAGE_SIZE = 100
+PAGE_CAP = 50  # pages read at most (5,000 builds at 100 a page)
+
+
+class _Debug(Protocol):
+    def debug(self, message: str) -> None: ...
+
+
+class PageReader(Protocol):
+    """What reading the history needs from the API client."""
+
+    def list_page(self, params: Mapping[str, str], *, deadline: float | None = None) -> Page: ...
+
+    @property
+    def log(self) -> _Debug: ...
+
+
+@dataclass
+class History:
+    """The builds of one bundle id, newest first, and what reading them found."""
+
+    bundle_id: str
+    platforms: tuple[Platform, ...]
+    builds: list[Build] = field(default_factory=list)
+    newest: dict[Platform, Build] = field(default_factory=dict)
+    pages: int = 0
+    scanned: int = 0  # builds of every app looked at
+    complete: bool = True  # False: the page cap was reached before all was known
+
+    def newest_version(self, platform: Platform) -> Version | None:
+        build = self.newest.get(platform)
+        return Version.try_parse(build.version) if build else None
+
+    def find(self, platform: Platform, version: str) -> Build | None:
+        """The build of ``version`` on ``platform`` (semver equality), newest first."""
+        wanted = Version.try_parse(version)
+        for build in self.builds:
+            if _on(build, platform) and wanted is not None and (
+                Version.try_parse(build.version) == wanted
+            ):
+                return build
+        return None
+
+    def blocking(self, version: str) -> dict[Platform, Build]:
+        """The platforms whose newest build's version is not below ``version``: the API
+        would refuse ``version`` there."""
+        wanted = Version.try_parse(version)
+        blocked: dict[Platform, Build] = {}
+        for platform, build in self.newest.items():
+            have = Version.try_parse(build.version)
+            if wanted is not None and have is not None and have >= wanted:
+                blocked[platform] = build
+        return blocked
+
+    def describe(self) -> str:
+        found = ", ".join(
+            f"{p} {self.newest[p].version} ({self.newest[p].id})" if p in self.newest
+            else f"{p} none"
+            for p in self.platforms
+        )
+        return f"newest builds of {self.bundle_id}: {found} ({self.scanned} builds on " \
+            f"{self.pages} page{'s' if self.pages != 1 else ''} read)"
+
+
+def read_history(
+    client: PageReader,
+    *,
+    bundle_id: str,
+    platforms: Sequence[Platform],
+    pinned: str | None = None,
+    page_cap: int = PAGE_CAP,
+    page_size: int = PAGE_SIZE,
+    deadline: float | None = None,
+) -> History:
+    """Read pages until every platform is settled (see the module text) or the list ends."""
+    history = History(bundle_id, tuple(platforms))
+    wanted_bundle = bundle_id.strip().lower()
+    pinned_version = Version.try_parse(pinned) if pinned else None
+    below: set[Platform] = set()  # platforms where a build at or below the pinned one was seen
+    params: dict[str, str] | None = {"limit": str(page_size)}
+    seen: set[tuple[tuple[str, str], ...]] = set()
+    log = client.log
+    while params is not None:
+        if history.pages >= page_cap:
+            history.complete = False
+            break
+        page = client.list_page(params, deadline=deadline)
+        history.pages += 1
+        history.scanned += len(page.builds)
+        for build in page.builds:
+            if (build.bundle_id or "").strip().lower() != wanted_bundle:
+                continue
+            history.builds.append(build)
+            for platform in platforms:
+                if not _on(build, platform):
+                    continue
+                history.newest.setdefault(platform, build)
+                have = Version.try_parse(build.version)
+                if pinned_version is None or (have is not None and have <= pinned_version):
+                    below.add(platform)
+        if all(p in history.newest and p in below for p in platforms):
+            break
+        params = next_page_params(params, page, seen, log)
+    return history
+
+
+def _on(build: Build, platform: str) -> bool:
+    return build.platform is None or build.platform.lower() == platform

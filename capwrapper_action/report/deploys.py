@@ -1,0 +1,75 @@
+"""What a deploy is, in words that claim no more than the API said.
+
+``POST /deploys`` answers with a status such as ``queued``: the store has the submission, it has
+not published anything. So a deploy reads "submitted to the store, queued", with the store,
+track and rollout from the API's answer, else from ``deploy-options`` (the request), and one
+made by an earlier run says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from capwrapper_action.api.models import Deploy
+
+# Keys read for each detail, in the answer first, then in `deploy-options`.
+DETAIL_KEYS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("store", ("store", "storeName")),
+    ("track", ("track", "channel", "releaseTrack")),
+    ("rollout", ("rollout", "rolloutPercentage", "rolloutPercent", "userFraction")),
+)
+DONE_STATUSES = frozenset({"success", "succeeded", "completed", "complete", "published", "live",
+                           "released", "done"})
+FAILED_STATUSES = frozenset({"failed", "failure", "error", "rejected", "cancelled", "canceled"})
+MAX_VALUE = 60
+
+
+def deploy_status_text(deploy: Deploy) -> str:
+    """``submitted to the store, queued``; a finished or failed status is named as given."""
+    if deploy.status is None:
+        if "recorded" in deploy.raw:
+            return "made by an earlier run (recorded on the commit)"
+        return "submitted to the store (Capwrapper gave no status)"
+    status = _clean(deploy.status)
+    if status.lower() in DONE_STATUSES:
+        return f"accepted by the store ({status})"
+    if status.lower() in FAILED_STATUSES:
+        return f"not accepted: Capwrapper says {status}"
+    return f"submitted to the store, {status}"
+
+
+def deploy_details(deploy: Deploy, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``[("track", "beta"), …]``: each detail from the answer, else from ``options``."""
+    found: list[tuple[str, str]] = []
+    for name, keys in DETAIL_KEYS:
+        value = _first(deploy.raw, keys)
+        if value is None:
+            value = _first(options, keys)
+        if value is not None:
+            found.append((name, value))
+    return found
+
+
+def describe_deploy(deploy: Deploy, options: Mapping[str, Any]) -> str:
+    """``dep_x: submitted to the store, queued (track: beta, rollout: 10%)``."""
+    details = ", ".join(f"{k}: {v}" for k, v in deploy_details(deploy, options))
+    return f"{deploy.id}: {deploy_status_text(deploy)}" + (f" ({details})" if details else "")
+
+
+def _first(source: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = source.get(key)
+        if isinstance(value, bool) or value is None or value == "":
+            continue
+        if isinstance(value, (str, int, float)):
+            text = _clean(str(value))
+            if key in ("rolloutPercentage", "rolloutPercent") and not text.endswith("%"):
+                text += "%"
+            return text
+    return None
+
+
+def _clean(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= MAX_VALUE else flat[: MAX_VALUE - 1] + "…"
