@@ -13,6 +13,7 @@ PROJECT_STAMP := $(VENV)/.project-installed
 
 ACTION_FILES := $(wildcard action.yml portable/action.yml)
 WORKFLOW_FILES := $(wildcard .github/workflows/*.yml docs/examples/*.yml)
+SHELL_SCRIPTS := $(wildcard .ci/run .ci/*.sh scripts/*.sh)
 
 .PHONY: help venv demo test lint pytest audit bench lock clean
 
@@ -20,7 +21,7 @@ help:
 	@echo "make demo    run the demo against the built-in API simulator"
 	@echo "make test    lint, type-check and run the test suite"
 	@echo "make venv    create .venv from requirements-dev.txt (only when the lock changed)"
-	@echo "make lint    ruff, mypy, check-jsonschema, zizmor, hadolint, pip-audit"
+	@echo "make lint    ruff, mypy, check-jsonschema, zizmor, actionlint, shellcheck, hadolint, pip-audit"
 	@echo "make pytest  the test suite alone"
 	@echo "make bench   run the benchmarks"
 	@echo "make lock    regenerate requirements.txt and requirements-dev.txt (UPGRADE=1 to bump)"
@@ -62,7 +63,9 @@ endif
 ifneq ($(strip $(WORKFLOW_FILES)),)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
 	$(BIN)/zizmor --offline --no-progress $(WORKFLOW_FILES) $(ACTION_FILES)
+	$(BIN)/actionlint -shellcheck $(BIN)/shellcheck $(WORKFLOW_FILES)
 endif
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 ifneq ($(wildcard Dockerfile),)
 	$(BIN)/hadolint Dockerfile
 endif
