@@ -20,6 +20,7 @@ from capwrapper_action.config.inputs import (
     example,
 )
 from capwrapper_action.config.lists import ResumeRef
+from capwrapper_action.config.values import PrComment
 from capwrapper_action.errors import ActionError, ConfigError
 from capwrapper_action.github.event import is_fork, load_payload
 from capwrapper_action.release.semver import Auto, Bump, Version
@@ -53,6 +54,8 @@ class Config:
     download_path: Path  # absolute, inside the workspace
     summary: bool
     summary_download_links: bool
+    pr_comment: PrComment
+    pr_comment_download_links: bool
     config_file: Path | None  # the file that was read, if any
     dry_run: bool
     workspace: Path

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from enum import StrEnum
 from pathlib import Path
 
 from capwrapper_action.errors import ConfigError
@@ -170,6 +171,22 @@ def version_bump(value: str) -> Bump:
     except ValueError:
         names = ", ".join(Bump)
         raise invalid("version-bump", f"{show(value)} is not one of {names}") from None
+
+
+class PrComment(StrEnum):
+    """``pr-comment``: when the pull request gets a comment."""
+
+    AUTO = "auto"  # when the token may; otherwise one warning
+    ALWAYS = "always"  # failing to comment fails the step
+    NEVER = "never"
+
+
+def pr_comment(value: str) -> PrComment:
+    try:
+        return PrComment(value.lower())
+    except ValueError:
+        names = ", ".join(PrComment)
+        raise invalid("pr-comment", f"{show(value)} is not one of {names}") from None
 
 
 # --- booleans, durations, paths --------------------------------------------------------------
