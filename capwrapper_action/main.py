@@ -26,6 +26,7 @@ from capwrapper_action.timeutil import Clock, RealClock
 
 if TYPE_CHECKING:
     from capwrapper_action.github.context import GitHubContext
+    from capwrapper_action.github.pr_feedback import PullRequestFeedback
     from capwrapper_action.github.statuses import CommitRecord
 
 OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
@@ -62,6 +63,7 @@ def run(
         cancellation.log = io
     cancel = cancellation.event if cancellation else threading.Event()
     config: Config | None = None
+    feedback: PullRequestFeedback | None = None
     result = R.RunResult.for_platforms(())
     try:
         try:
@@ -69,7 +71,10 @@ def run(
                 config = parse_config(raw, env=env)
             result = R.RunResult.for_platforms(config.platforms)
             clock = clock or RealClock()
-            _run_phases(config, env, result, io, clock, session, cancel, github_factory)
+            feedback = _feedback(config, env, io, github_factory)
+            _run_phases(
+                config, env, result, io, clock, session, cancel, github_factory, feedback=feedback
+            )
         except ActionError as err:
             _record_error(result, err)
         except Exception as err:  # a bug: say so briefly; the traceback only in debug mode
@@ -80,6 +85,8 @@ def run(
         with cancellation.shield() if cancellation else contextlib.nullcontext():
             from capwrapper_action.report.report import report
 
+            if feedback is not None:
+                feedback.finish(result)
             report(io, result, config, env)
     return 0 if result.status in OK_STATUSES else 1
 
@@ -93,6 +100,8 @@ def _run_phases(
     session: requests.Session | None,
     cancel: threading.Event,
     github_factory: Callable[..., Any] | None,
+    *,
+    feedback: PullRequestFeedback | None,
 ) -> None:
     from capwrapper_action.github.context import read_event
 
@@ -116,7 +125,17 @@ def _run_phases(
         deps = Deps(
             client, http, clock, cancel, io, _run_key(env), github_factory, record=record
         )
+        deps.on_started = feedback.builds_created if feedback else None
         execute(config, ctx, result, deps)
+
+
+def _feedback(
+    config: Config, env: Mapping[str, str], io: ActionIO, github_factory: Callable[..., Any] | None
+) -> PullRequestFeedback | None:
+    from capwrapper_action.github.context import make_github
+    from capwrapper_action.github.pr_feedback import make_feedback
+
+    return make_feedback(config, env, io, github_factory or make_github)
 
 
 @contextlib.contextmanager

@@ -76,7 +76,8 @@ class StandinPull:
 
 @dataclass
 class StandinComment:
-    """An issue comment; ``edits`` counts the PATCHes it received."""
+    """An issue comment; ``edits`` counts the PATCHes it received, ``bodies`` holds every
+    body it had, the first one first."""
 
     id: int
     number: int
@@ -84,6 +85,10 @@ class StandinComment:
     login: str = BOT_LOGIN
     user_type: str = "Bot"
     edits: int = 0
+    bodies: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.bodies.append(self.body)
 
 
 @dataclass(frozen=True)
@@ -137,11 +142,13 @@ class GitHubStandin:
         merged: bool = False,
         head_repo: str | None = None,
         commits: tuple[str, ...] = (),
+        title: str = "",
+        body: str | None = None,
     ) -> StandinPull:
         """Add a pull request; it is listed for ``commits``, its head and its merge commit."""
         pull = StandinPull(
             number, list(labels), head_sha, merge_commit_sha, merged,
-            "closed" if merged else "open", head_repo,
+            "closed" if merged else "open", head_repo, title, body,
         )
         self.pulls[number] = pull
         for sha in {*commits, head_sha, *([merge_commit_sha] if merge_commit_sha else [])}:
@@ -329,6 +336,7 @@ class GitHubStandin:
                 return 422, _message("Validation Failed: body is required"), {}
             with self._lock:
                 comment.body, comment.edits = text, comment.edits + 1
+                comment.bodies.append(text)
         return 200, self._comment_json(comment), {}
 
     def _comment_page(

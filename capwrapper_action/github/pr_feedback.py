@@ -13,9 +13,9 @@ warning and the step goes on. ``always``: any failure to write fails the step at
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from capwrapper_action.errors import ActionError
 from capwrapper_action.ghio import ActionIO
@@ -23,6 +23,9 @@ from capwrapper_action.github.comments import PERMISSION_HINT, CommentError, Com
 from capwrapper_action.github.event import PULL_REQUEST_EVENTS, GitHubContext
 from capwrapper_action.report import pr_comment as render
 from capwrapper_action.result import RunResult, RunStatus
+
+if TYPE_CHECKING:
+    from capwrapper_action.config.settings import Config
 
 MODES = ("auto", "always", "never")
 TITLE = "Pull request comment"
@@ -33,6 +36,25 @@ FORK_HINT = (
     "Comments on pull requests from forks need a workflow on `pull_request_target` or "
     "`workflow_run` (which never builds the fork's code unreviewed), or `pr-comment: never`."
 )
+
+
+def make_feedback(
+    config: Config, env: Mapping[str, str], io: ActionIO, connect: Callable[[str, str], Any]
+) -> PullRequestFeedback | None:
+    """The writer for this run; None when it writes nothing (``never``, a dry run)."""
+    if config.dry_run or config.pr_comment == "never":
+        return None
+    from capwrapper_action.github.event import read_event
+
+    info = render.CommentInfo(
+        bundle_id=config.bundle_id or "",  # resumed builds: learnt from them
+        app_name=config.app_name,
+        download_links=config.pr_comment_download_links,
+        deploy_options=config.deploy_options,
+    )
+    return PullRequestFeedback(
+        config.pr_comment, info, config.github_token, read_event(env), io, connect
+    )
 
 
 @dataclass
@@ -53,23 +75,36 @@ class PullRequestFeedback:
         """The "building" comment on a pull request run."""
         self.ctx = ctx
         if self._living_target() is not None:
-            self._write(render.LIVING, render.render_living(
-                result, ctx, self.info, in_progress=True))
+            self._safely(result, in_progress=True)
 
     def finish(self, result: RunResult) -> None:
         """The final comment or note; with ``always``, a failure to write fails the run."""
-        try:
-            if self._living_target() is not None:
-                body = render.render_living(result, self.ctx, self.info, in_progress=False)
-                self._write(render.LIVING, body)
-            elif self.ctx.release_path and self.mode != "never":
-                self._write(render.RELEASED, render.render_released(result, self.ctx, self.info))
-        except Exception as err:  # never let reporting end the run with a traceback
-            self._failed(CommentError(f"unexpected {type(err).__name__}"))
+        if self._living_target() is not None or self._release_target():
+            self._safely(result, in_progress=False)
         if self.failures and self.mode == "always":
             _fail(result, self.failures[0])
         elif self.failures:
             result.notes.append(" ".join(filter(None, self.failures[0])))
+
+    def _safely(self, result: RunResult, *, in_progress: bool) -> None:
+        if not self.info.bundle_id:
+            bundles = sorted({b.bundle_id for b in result.builds if b.bundle_id})
+            self.info = replace(self.info, bundle_id=bundles[0] if bundles else "")
+        with self.io.group(TITLE):
+            try:
+                if self._living_target() is not None:
+                    body = render.render_living(
+                        result, self.ctx, self.info, in_progress=in_progress
+                    )
+                    self._write(render.LIVING, body)
+                else:
+                    body = render.render_released(result, self.ctx, self.info)
+                    self._write(render.RELEASED, body)
+            except Exception as err:  # a comment must never end the run with a traceback
+                self._failed(CommentError(f"unexpected {type(err).__name__}"))
+
+    def _release_target(self) -> bool:
+        return self.mode != "never" and self.ctx.release_path
 
     def _living_target(self) -> int | None:
         ctx = self.ctx
