@@ -87,9 +87,10 @@ class PullRequestFeedback:
             result.notes.append(" ".join(filter(None, self.failures[0])))
 
     def _safely(self, result: RunResult, *, in_progress: bool) -> None:
-        if not self.info.bundle_id:
+        if not self.info.bundle_id:  # resumed builds: their own bundle id
             bundles = sorted({b.bundle_id for b in result.builds if b.bundle_id})
             self.info = replace(self.info, bundle_id=bundles[0] if bundles else "")
+        self.info = replace(self.info, platforms=tuple(result.platforms))
         with self.io.group(TITLE):
             try:
                 if self._living_target() is not None:
@@ -118,7 +119,8 @@ class PullRequestFeedback:
             return
         try:
             sync = self._sync or self._connect()
-            written = sync.write(number, render.marker(kind, self.info.bundle_id), body)
+            key = render.marker(kind, self.info.bundle_id, self.info.platforms)
+            written = sync.write(number, key, body)
         except CommentError as err:
             self._failed(err, number)
             return

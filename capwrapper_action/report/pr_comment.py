@@ -10,7 +10,7 @@ as plain text; every field is capped, so a comment stays a few KiB.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,15 +39,20 @@ class CommentInfo:
     """What the comments show besides the result."""
 
     bundle_id: str
+    platforms: tuple[str, ...] = ()
     app_name: str | None = None
     download_links: bool = False
     deploy_options: Mapping[str, Any] = field(default_factory=dict)
 
 
-def marker(kind: str, bundle_id: str) -> str:
-    """The hidden first line: an HTML comment no bundle id can break out of."""
+def marker(kind: str, bundle_id: str, platforms: Sequence[str] = ()) -> str:
+    """The hidden first line: an HTML comment no bundle id can break out of. The platforms
+    are part of it, so that the jobs of a platform matrix do not overwrite each other."""
     key = _MARKER_SAFE.sub("_", bundle_id)[:200] or "_"
-    return f"<!-- capwrapper-action:{kind} bundle-id={key} -->"
+    which = ",".join(_MARKER_SAFE.sub("_", p)[:20] for p in platforms)
+    return f"<!-- capwrapper-action:{kind} bundle-id={key}" + (
+        f" platforms={which} -->" if which else " -->"
+    )
 
 
 def render_living(
@@ -56,7 +61,7 @@ def render_living(
     """The comment on a pull request run: "building" while it waits, the outcome at the end."""
     symbol, words = ("⏳", "building") if in_progress else _heading(result.status)
     parts = [
-        marker(LIVING, info.bundle_id),
+        marker(LIVING, info.bundle_id, info.platforms),
         f"### {symbol} {_subject(result, info)}: {words}",
         _living_table(result, info, in_progress=in_progress),
         _deploy_line(result) if not in_progress else "",
@@ -69,7 +74,7 @@ def render_living(
 def render_released(result: RunResult, ctx: GitHubContext, info: CommentInfo) -> str:
     """The note on the merged pull request: version, each platform, each deploy, the run."""
     parts = [
-        marker(RELEASED, info.bundle_id),
+        marker(RELEASED, info.bundle_id, info.platforms),
         f"### {_released_heading(result, info)}",
         _released_table(result, info),
         _deploy_line(result) if not result.deployed else "",

@@ -14,7 +14,8 @@ from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import make_github
 from capwrapper_action.github.event import GitHubContext, PullDetails
 from capwrapper_action.github.pr_feedback import PullRequestFeedback
-from capwrapper_action.report.pr_comment import LIVING, RELEASED, CommentInfo, marker
+from capwrapper_action.report.pr_comment import LIVING, RELEASED, CommentInfo
+from capwrapper_action.report.pr_comment import marker as any_marker
 from capwrapper_action.result import RunResult, RunStatus
 from tests.github_standin import GitHubStandin
 
@@ -42,6 +43,10 @@ def context(github: GitHubStandin, event: str = "pull_request", **changes: objec
         warnings=(), run_id="77", pull=PullDetails("Add login", "", merged=False),
     )  # fmt: skip
     return replace(ctx, **changes)  # type: ignore[arg-type]
+
+
+def marker(kind: str, bundle: str) -> str:
+    return any_marker(kind, bundle, ("android",))  # the platforms of result() below
 
 
 def feedback(

@@ -54,6 +54,10 @@ def test_marker_holds_the_kind_and_a_safe_bundle_id() -> None:
     )
     assert marker(RELEASED, "a-->b <x>") == "<!-- capwrapper-action:released bundle-id=a_b_x_ -->"
     assert marker(LIVING, "com.a") != marker(LIVING, "com.b")
+    assert marker(LIVING, "com.a", ("android", "ios")) == (
+        "<!-- capwrapper-action:pr-comment bundle-id=com.a platforms=android,ios -->"
+    )
+    assert marker(LIVING, "com.a", ("android",)) != marker(LIVING, "com.a", ("ios",))
 
 
 def test_building_comment() -> None:
