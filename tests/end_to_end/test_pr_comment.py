@@ -20,6 +20,7 @@ from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA, RunnerEnv
 
 TOKEN = "ghs_runner-test-token"  # what tests.runner_files passes as github-token
 HEAD = "4" * 40
+NEW_HEAD = "5" * 40
 MARKER = "<!-- capwrapper-action:pr-comment bundle-id=com.example.shop platforms=android,ios -->"
 RELEASED = "<!-- capwrapper-action:released bundle-id=com.example.shop platforms=android,ios -->"
 HOSTILE_TITLE = "<img src=x onerror=alert(1)> @everyone [click](javascript:alert(1)) --> |"
@@ -49,7 +50,7 @@ def given(sim: Simulator, **extra: str) -> dict[str, str]:
 
 
 def pull_request_event(
-    title: str = "Add login", body: str = "Adds a login page."
+    title: str = "Add login", body: str = "Adds a login page.", head: str = HEAD
 ) -> dict[str, Any]:
     repo = {"full_name": DEFAULT_REPOSITORY}
     return {
@@ -57,7 +58,7 @@ def pull_request_event(
         "pull_request": {
             "number": 12, "title": title, "body": body, "merged": False,
             "labels": [{"name": "preview"}],
-            "head": {"sha": HEAD, "ref": "feature/login", "repo": repo}, "base": {"repo": repo},
+            "head": {"sha": head, "ref": "feature/login", "repo": repo}, "base": {"repo": repo},
         },
     }  # fmt: skip
 
@@ -80,8 +81,16 @@ def only_comment(github: GitHubStandin) -> StandinComment:
     return comment
 
 
+COMMENT_ENDPOINTS = ("issue", "issue_comments", "comment")
+
+
 def comment_writes(github: GitHubStandin) -> list[str]:
-    return [f"{r.method} {r.endpoint}" for r in github.requests if r.method != "GET"]
+    """The comment writes (commit statuses are written too, by another part of the action)."""
+    return [
+        f"{r.method} {r.endpoint}"
+        for r in github.requests
+        if r.method != "GET" and r.endpoint in COMMENT_ENDPOINTS
+    ]
 
 
 def test_second_run_edits_the_first_runs_comment(
@@ -101,6 +110,7 @@ def test_second_run_edits_the_first_runs_comment(
     assert comment_writes(github) == ["POST issue_comments", "PATCH comment"]
 
     github.requests.clear()
+    runner_env.set_event("pull_request", pull_request_event(head=NEW_HEAD))  # a new push
     code, log, out = run(action_image, runner_env, github, given(sim), run_id="7301234999")
     assert code == 0, log
     assert only_comment(github) is comment
@@ -108,6 +118,7 @@ def test_second_run_edits_the_first_runs_comment(
     assert out["version"] == "1.0.1"
     assert "1.0.1" in comment.body
     assert out["ios-build-id"] in comment.body
+    assert f"/commit/{NEW_HEAD}" in comment.body
     assert "Pull request #12: comment edited." in log
 
 
@@ -158,7 +169,7 @@ def test_never_writes_nothing(
     code, log, _ = run(action_image, runner_env, github, given(sim, pr_comment="never"))
     assert code == 0, log
     assert github.comments == {}
-    assert not [r for r in github.requests if "comment" in r.endpoint or r.method != "GET"]
+    assert not [r for r in github.requests if r.endpoint in COMMENT_ENDPOINTS]
 
 
 def test_read_only_token_warns_once_and_the_step_succeeds(
