@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import chart, e2e, footprint, polling, report, scale, startup
+from bench import chart, e2e, footprint, image, polling, report, scale, startup
 from bench import harness as H
 
 SECTIONS = tuple(report.TITLES)
@@ -39,6 +39,7 @@ FULL: dict[str, Any] = {
     "scale_jobs": list(scale.JOBS),
     "scale_build_seconds": scale.BUILD_SECONDS,
     "footprint_build_seconds": footprint.BUILD_SECONDS,
+    "image_runs": image.RUNS,
 }
 QUICK: dict[str, Any] = {
     "startup_runs": 3,
@@ -48,6 +49,7 @@ QUICK: dict[str, Any] = {
     "scale_jobs": [5],
     "scale_build_seconds": 3.0,
     "footprint_build_seconds": 1.0,
+    "image_runs": 1,
 }
 
 
@@ -76,6 +78,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale-jobs", type=int, nargs="+")
     parser.add_argument("--scale-build-seconds", type=float)
     parser.add_argument("--footprint-build-seconds", type=float)
+    parser.add_argument("--image-runs", type=int)
     return parser.parse_args(argv)
 
 
@@ -112,6 +115,10 @@ def jobs(z: dict[str, Any]) -> dict[str, tuple[str, Callable[[], dict[str, Any]]
         "footprint": (
             f"python -m bench.footprint --build-seconds {z['footprint_build_seconds']:g}",
             lambda: footprint.run(z["footprint_build_seconds"]),
+        ),
+        "image": (
+            f"python -m bench.image --runs {z['image_runs']}",
+            lambda: image.run(z["image_runs"]),
         ),
     }
 
