@@ -63,7 +63,9 @@ def feedback(
 
 def result(status: str = "building", overall: RunStatus = RunStatus.FAILED) -> RunResult:
     res = RunResult.for_platforms(("android",))
-    res.platforms["android"].build = Build("bld_1", status, platform="android", version="1.0.1")
+    res.platforms["android"].build = Build(
+        "bld_1", status, platform="android", version="1.0.1", bundle_id=BUNDLE
+    )
     res.status, res.version, res.commit_sha = overall, "1.0.1", HEAD
     return res
 
@@ -208,3 +210,20 @@ def test_unreachable_api_in_auto_is_a_warning(github: GitHubStandin) -> None:
     made.finish(res)
     assert res.status == RunStatus.SUCCESS
     assert [a[0] for a in log.annotations] == ["warning"]
+
+
+def test_merged_closed_event_gets_the_note_not_the_living_comment(
+    github: GitHubStandin,
+) -> None:
+    ctx = context(github, commit_sha=MERGE, pull=PullDetails("Add login", "", merged=True))
+    assert ctx.release_path
+    run_once(github, ctx)
+    (note,) = github.comments_on(12)
+    assert note.body.startswith(marker(RELEASED, BUNDLE))
+    assert writes(github) == ["POST issue_comments"]  # nothing while the builds ran
+
+
+def test_resumed_builds_are_keyed_by_their_own_bundle_id(github: GitHubStandin) -> None:
+    run_once(github, context(github), bundle="")  # build-id given: no bundle-id input
+    (comment,) = github.comments_on(12)
+    assert comment.body.startswith(any_marker(LIVING, "com.example.shop", ("android",)))
