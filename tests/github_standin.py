@@ -55,6 +55,8 @@ _COMMENT_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
      re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/comments$")),
     ("comment", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/comments/(?P<id>\d+)$")),
 )
+# A commit's message, for the ${commit.message} placeholder on pull request runs.
+_COMMIT_ROUTE = ("commit", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]+)$"))
 _COMMENT_ENDPOINTS = frozenset(name for name, _ in _COMMENT_ROUTES)
 BOT_LOGIN = "github-actions[bot]"
 
@@ -120,6 +122,7 @@ class GitHubStandin:
     fail_status: int | None = None
     requests: list[LoggedRequest] = field(default_factory=list)
     comments: dict[int, StandinComment] = field(default_factory=dict)
+    commit_messages: dict[str, str] = field(default_factory=dict)  # sha -> message
     statuses: StatusBook = field(default_factory=StatusBook)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -226,6 +229,8 @@ class GitHubStandin:
             return 401, _message("Bad credentials"), {}
         if endpoint in _COMMENT_ENDPOINTS and match.get("repo") == self.repository:
             return self._comment_request(method, endpoint, match, known, body)
+        if endpoint == "commit" and method == "GET" and match.get("repo") == self.repository:
+            return self._commit_json(match["sha"])
         if endpoint in STATUS_ENDPOINTS and match.get("repo") == self.repository:
             return self.statuses.answer(method, endpoint, match, body, self._base(),
                                         can_write=known.can_write_statuses)
@@ -352,6 +357,14 @@ class GitHubStandin:
             headers["Link"] = f'<{url}>; rel="next"'
         return 200, [self._comment_json(c) for c in chosen], headers
 
+    def _commit_json(self, sha: str) -> tuple[int, Any, dict[str, str]]:
+        message = self.commit_messages.get(sha)
+        if message is None:
+            return 422, _message(f"No commit found for SHA: {sha}"), {}
+        url = f"{self._base()}/commits/{sha}"
+        data = {"sha": sha, "url": url, "commit": {"message": message, "url": url}}
+        return 200, data, {}
+
     def _issue_json(self, number: int) -> dict[str, Any]:
         pull = self.pulls[number]
         return {
@@ -383,7 +396,7 @@ def _body_text(body: bytes) -> str | None:
 
 
 def _route(path: str) -> tuple[str, dict[str, str]]:
-    for name, pattern in (*_ROUTES, *_COMMENT_ROUTES, *STATUS_ROUTES):
+    for name, pattern in (*_ROUTES, *_COMMENT_ROUTES, _COMMIT_ROUTE, *STATUS_ROUTES):
         m = pattern.match(path.rstrip("/"))
         if m:
             return name, m.groupdict()

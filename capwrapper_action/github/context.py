@@ -104,6 +104,25 @@ def enrich(
     )
 
 
+def with_commit_message(
+    ctx: GitHubContext, *, token: str, github_factory: GithubFactory | None = None
+) -> tuple[GitHubContext, str]:
+    """``ctx`` with the message of its commit from the API (a ``pull_request`` event carries
+    none), and why it could not be read ("" when it was, or was known already)."""
+    if ctx.commit_message is not None or not ctx.commit_sha:
+        return ctx, ""
+    if not token.strip() or not ctx.repository:
+        return ctx, "`github-token` is empty" if ctx.repository else "GITHUB_REPOSITORY is not set"
+    factory = github_factory or make_github
+    try:
+        repo = factory(ctx.api_url, token).get_repo(ctx.repository)
+        message = repo.get_commit(ctx.commit_sha).commit.message
+    except Exception as exc:  # a placeholder must never end the run: say why instead
+        return ctx, _scrub(_why(exc, ctx.api_url)[0], token)
+    text = message[:65536] if isinstance(message, str) else None
+    return replace(ctx, commit_message=text), ""
+
+
 def _pull_labels(pull: PullRequest) -> tuple[str, ...]:
     return label_names([label.name for label in pull.labels])
 

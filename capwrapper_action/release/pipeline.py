@@ -50,7 +50,7 @@ class Deps:
 def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
     started = deps.clock.wall()
     history: list[Build] = []
-    if ctx.pull_request is None and _pull_placeholders(config.build_options):
+    if _needs_github_now(config.build_options, ctx):
         ctx = pull_request_context(config, ctx, result, deps)  # build-options need it now
     with deps.io.group("Create builds" if not config.resume else "Resume builds"):
         if config.resume:
@@ -83,10 +83,13 @@ def create_builds(
     return create(config, result, deps, started, ctx)
 
 
-def _pull_placeholders(options: Mapping[str, Any]) -> bool:
+def _needs_github_now(options: Mapping[str, Any], ctx: GitHubContext) -> bool:
+    """Whether ``options`` use placeholders that only the GitHub API can fill yet."""
     from capwrapper_action.release.placeholders import PULL_NAMES, used
 
-    return bool(used(options) & PULL_NAMES)
+    names = used(options)
+    pull = ctx.pull_request is None and bool(names & PULL_NAMES)
+    return pull or (ctx.commit_message is None and "commit.message" in names)
 
 
 def _optional_history(deps: Deps) -> list[Build]:
@@ -169,6 +172,7 @@ def pull_request_context(
                 ctx, token=config.github_token, need_labels=need_labels,
                 github_factory=deps.github_factory,
             )
+            ctx = _commit_message(config, ctx, deps)
     for warning in ctx.warnings:
         if warning in result.notes:
             continue  # said by an earlier look-up in this run
@@ -176,6 +180,22 @@ def pull_request_context(
         result.notes.append(warning)
     result.commit_sha = ctx.commit_sha
     result.pull_request = ctx.pull_request
+    return ctx
+
+
+def _commit_message(config: Config, ctx: GitHubContext, deps: Deps) -> GitHubContext:
+    """The commit's message, from the API, when a placeholder wants it and the event has none."""
+    from capwrapper_action.github.context import with_commit_message
+    from capwrapper_action.release.placeholders import used
+
+    wanted = used(config.build_options) | used(config.deploy_options)
+    if "commit.message" not in wanted or ctx.commit_message is not None:
+        return ctx
+    ctx, why = with_commit_message(
+        ctx, token=config.github_token, github_factory=deps.github_factory
+    )
+    if why:
+        deps.io.info(f"Could not read the commit message from the GitHub API: {why}.")
     return ctx
 
 

@@ -132,7 +132,7 @@ def empty_notice(names: frozenset[str], where: str) -> str:
     if names & PULL_NAMES:
         why.append("the pull request ones need a run for a pull request, or for the merge of one")
     if "commit.message" in names:
-        why.append("${commit.message} comes from a push or workflow_run event")
+        why.append("the commit message was not in the event and the GitHub API did not give it")
     if names - PULL_NAMES - {"commit.message"}:
         why.append("the run did not learn the others")
     return f"{shown} in `{where}` became empty: " + "; ".join(why) + "."

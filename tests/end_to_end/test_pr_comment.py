@@ -270,3 +270,21 @@ def test_placeholder_without_a_pull_request_becomes_empty_with_a_notice(
     assert code == 0, log
     assert [d.fields["releaseNotes"] for d in sim.deploys()] == ["v1.0.0 "]
     assert "::notice title=Placeholders::${pr.title} in `deploy-options` became empty" in log
+
+
+def test_commit_message_of_a_pull_request_run_comes_from_the_api(
+    action_image: ActionImage, runner_env: RunnerEnv, sim: Simulator, github: GitHubStandin
+) -> None:
+    github.add_pull(12, [], head_sha=HEAD)
+    github.commit_messages[HEAD] = "Fix the login form\n\nIt lost the password."
+    runner_env.set_event("pull_request", pull_request_event())  # carries no commit message
+    inputs = given(sim, platforms="android", deploy="true",
+                   build_options="notes: '${commit.message}'",
+                   deploy_options="releaseNotes: '${commit.message}'")  # fmt: skip
+    code, log, _ = run(action_image, runner_env, github, inputs)
+    assert code == 0, log
+    assert [d.fields["releaseNotes"] for d in sim.deploys()] == [github.commit_messages[HEAD]]
+    (build,) = sim.state.builds.values()
+    assert build.fields["notes"] == github.commit_messages[HEAD]
+    assert [r.endpoint for r in github.requests].count("commit") == 1  # asked once
+    assert "::notice title=Placeholders" not in log

@@ -233,3 +233,33 @@ def test_unreachable_api_falls_back_with_a_warning(tmp_path: Path) -> None:
     assert out.labels_source == SOURCE_PAYLOAD
     assert f"http://127.0.0.1:{port} could not be reached (ConnectionError)" in out.labels_error
     assert TOKEN not in repr(out)
+
+
+def test_commit_message_read_for_a_pull_request_event(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    from capwrapper_action.github.context import with_commit_message
+
+    github.commit_messages[HEAD] = "Fix the login form"
+    ctx = event(tmp_path, github.url, "pull_request", merged_pr_payload([]) | {"action": "opened"})
+    assert ctx.commit_sha == HEAD
+    assert ctx.commit_message is None  # the event carries none
+    out, why = with_commit_message(ctx, token=TOKEN)
+    assert (out.commit_message, why) == ("Fix the login form", "")
+    assert github.endpoints() == ["commit"]
+
+
+def test_commit_message_that_cannot_be_read_says_why(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    from capwrapper_action.github.context import with_commit_message
+
+    ctx = event(tmp_path, github.url, "pull_request", merged_pr_payload([]) | {"action": "opened"})
+    out, why = with_commit_message(ctx, token=TOKEN)  # the stand-in knows no such commit
+    assert out.commit_message is None
+    assert "422" in why
+    out, why = with_commit_message(ctx, token=" ")
+    assert "`github-token` is empty" in why
+    push = event(tmp_path, github.url, "push", {"after": MERGE, "head_commit": {"message": "m"}})
+    assert with_commit_message(push, token=TOKEN) == (push, "")  # known already: not asked
+    assert github.endpoints() == ["commit"]
