@@ -79,7 +79,9 @@ class SimulatedApi:
         self.created = clock.wall()
         self.request_count = 0
 
-    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
+    def get_build(
+        self, build_id: str, *, deadline: float | None = None, retry: bool = True
+    ) -> Build:
         self.request_count += 1
         now = self.clock.now()
         if now >= self.ends_at:

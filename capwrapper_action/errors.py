@@ -36,9 +36,12 @@ class ConfigError(ActionError):
 
 
 class CancelledError(ActionError):
-    """The runner asked the step to stop (SIGINT/SIGTERM)."""
+    """The runner asked the step to stop (SIGINT/SIGTERM). ``made`` holds a build found to
+    exist after a create that the signal interrupted."""
 
     title = "Cancelled"
+    made: object = None
+    before_send = False  # raised before the request went out: nothing can have been made
 
 
 class TimedOutError(ActionError):
@@ -55,6 +58,10 @@ class GitHubContextError(ActionError):
 
 class DownloadError(ActionError):
     title = "Download failed"
+
+
+class ResultFileError(ActionError):
+    """The step outputs or the job summary file could not be written (a full disk)."""
 
 
 class ApiError(ActionError):
@@ -136,6 +143,6 @@ class UnexpectedResponseError(ApiError):
     default_hint = "Check that 'api-url' points at the Capwrapper API (…/v1)."
 
 
-# Errors after which the request may be sent again without risk of doing something twice
-# (for reads), or whose outcome on the server is unknown (for creates).
-TRANSIENT_ERRORS: tuple[type[ApiError], ...] = (RateLimitedError, ServerError, NetworkError)
+class GarbledResponseError(UnexpectedResponseError):
+    """The body was not JSON at all (a maintenance page, a cut-off answer): likely transient,
+    unlike JSON of the wrong shape."""

@@ -18,6 +18,8 @@ from typing import TextIO
 from actions_toolkit.command import escape_data, escape_property
 from actions_toolkit.file_command import prepare_key_value_message
 
+from capwrapper_action.errors import ResultFileError
+
 SUMMARY_LIMIT = 512 * 1024  # the runner drops a summary over 1 MiB; stay far below
 # Put in front of a line's `::` and inside `##[`. Braille blank: shows as a space, yet it is
 # not white space to the runner's TrimStart, and unlike a zero-width space it is not ignorable
@@ -180,9 +182,11 @@ class GitHubIO(ActionIO):
         super().set_outputs(outputs)
         if not self.output_path:
             return
-        with Path(self.output_path).open("a", encoding="utf-8", newline="") as fh:
-            for name, value in outputs.items():
-                fh.write(prepare_key_value_message(name, _writable(self.scrub(value))) + "\n")
+        text = "".join(
+            prepare_key_value_message(name, _writable(self.scrub(value))) + "\n"
+            for name, value in outputs.items()
+        )
+        _append(self.output_path, text, "step outputs", "GITHUB_OUTPUT")
 
     def write_summary(self, markdown: str) -> bool:
         if not self.summary_path:
@@ -191,6 +195,20 @@ class GitHubIO(ActionIO):
         if len(text.encode("utf-8")) > SUMMARY_LIMIT:
             text = text.encode("utf-8")[:SUMMARY_LIMIT].decode("utf-8", "ignore")
             text += "\n\n*(summary cut: it exceeded the size the runner accepts)*\n"
-        with Path(self.summary_path).open("a", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        _append(self.summary_path, text, "job summary", "GITHUB_STEP_SUMMARY")
         return True
+
+
+def _append(path: str, text: str, what: str, variable: str) -> None:
+    """Append ``text`` in one write; a ``ResultFileError`` naming the file and why if not."""
+    try:
+        with Path(path).open("a", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    except OSError as err:
+        why = err.strerror or type(err).__name__
+        raise ResultFileError(
+            f"Could not write the {what} to {path} ({variable}): {why}.",
+            hint="Check the free space and permissions of the runner's work folder.",
+            title=f"The {what} were not written" if what.endswith("outputs")
+            else f"The {what} was not written",
+        ) from None

@@ -87,8 +87,8 @@ def run(
 
             if feedback is not None:
                 feedback.finish(result)
-            report(io, result, config, env)
-    return 0 if result.status in OK_STATUSES else 1
+            written = report(io, result, config, env)
+    return 0 if result.status in OK_STATUSES and written else 1
 
 
 def _run_phases(

@@ -31,6 +31,7 @@ class PlatformState:
     reused_from: str = ""  # where an earlier run's build was found (the commit's record, …)
     deploy_reused: bool = False  # ``deploy`` was recorded by an earlier run, not made now
     deploy_unknown: bool = False  # an earlier run recorded a deploy whose answer was lost
+    created: bool = False  # created (or adopted) by this run, moments before the wait
     deploy: Deploy | None = None
     artifact_path: str | None = None
 
@@ -82,6 +83,7 @@ class RunResult:
     error: ActionError | None = None
     notes: list[str] = field(default_factory=list)
     resume_hint: str = ""
+    unreachable_seconds: float = 0.0  # total time the API kept failing (transient errors)
 
     @classmethod
     def for_platforms(cls, platforms: tuple[Platform, ...]) -> RunResult:

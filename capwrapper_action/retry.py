@@ -1,53 +1,90 @@
-"""When to try a request again and how long to wait first.
+"""The one retry policy: what is transient, how long to wait before trying again, for how
+long, and the log line of each retry. Every wait caused by a transient failure goes through
+here: API requests, creates and deploys (``api``), status checks (``wait``), binary downloads
+(``release.fetching``) and GitHub API calls (``Retrier.call``).
 
-Exponential backoff with full jitter (a uniformly random wait between 0 and the exponential
-ceiling, so parallel jobs sharing one API key spread out instead of retrying in lock step),
-``Retry-After`` honoured (never waiting less than the server asked, but never more than a cap,
-plus a random spread that widens while the rate limit lasts), and a budget per call.
-
-A rate limit (429) is not a failure: the server is well and says when to come back. So 429s
-do not use up the attempts that bound retries of real failures (5xx, lost connections); they
-are bounded by time instead (``throttle_seconds``), and by the caller's deadline when it has
-one. Only the arithmetic lives here; the client decides what may be retried and sleeps.
+- **Transient** (``is_transient``): no answer (connection refused, reset, timeouts), a body
+  that is not JSON, a 429, and 408, 425 or any 5xx — from the Capwrapper API, the download
+  host or the GitHub API alike.
+- **Bounded by time, not by attempts**: failures in a row are retried for ``budget_seconds``
+  (6 minutes: a 5-minute outage is ridden out), rate limits (429) for ``throttle_seconds``, and
+  never past the caller's deadline (the step's ``timeout`` while waiting for builds).
+- **Backoff**: exponential from 1 s with full jitter (a uniformly random wait up to the
+  ceiling, so parallel jobs sharing one API key spread out), capped at 30 s, so the first
+  request after an outage ends comes within 30 s.
+- **Retry-After** is honoured, never undercut, plus a small random spread that widens while a
+  rate limit lasts. When the server asks for longer than the budget has left, the call fails
+  at once, naming the time asked for: no sleep ever ends past the point of giving up.
+- **Unreachable time**: ``Retrier`` adds up how long requests kept failing, for the report.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol, TypeVar
 
-from capwrapper_action.timeutil import format_duration
+import requests
 
+from capwrapper_action.errors import (
+    ActionError,
+    ApiError,
+    CancelledError,
+    GarbledResponseError,
+    NetworkError,
+    RateLimitedError,
+    ServerError,
+)
+from capwrapper_action.timeutil import Clock, format_duration
+
+T = TypeVar("T")
+TRANSIENT_STATUSES = frozenset({408, 425, 429, *range(500, 600)})
+_TRANSIENT_EXCEPTIONS = (
+    requests.ConnectionError,  # refused, reset, DNS, connect timeouts
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # a body cut short
+    requests.exceptions.ContentDecodingError,
+)
 _MAX_HEADER = 64  # a Retry-After longer than this is not a value we would honour anyway
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The one rule for what is worth another try, whoever raised it: an ``ApiError``, a
+    ``requests`` exception (downloads, PyGithub) or an error carrying an HTTP ``status``
+    (PyGithub's ``GithubException``)."""
+    if isinstance(exc, (NetworkError, GarbledResponseError, RateLimitedError, ServerError)):
+        return True
+    if isinstance(exc, ApiError):
+        return exc.status_code in TRANSIENT_STATUSES
+    if isinstance(exc, requests.RequestException):
+        return isinstance(exc, _TRANSIENT_EXCEPTIONS)
+    status = getattr(exc, "status", None)
+    return isinstance(status, int) and status in TRANSIENT_STATUSES
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard one call tries. ``max_attempts`` counts the first try and every retry after a
-    failure (not after a 429); ``budget_seconds`` bounds the time spent retrying failures and
-    ``throttle_seconds`` the time spent waiting out rate limits, both from the first try."""
+    """How hard a call tries: failures in a row for up to ``budget_seconds``, rate limits
+    for up to ``throttle_seconds``, both counted from the call's first try."""
 
-    max_attempts: int = 6
     base_delay: float = 1.0  # ceiling of the first backoff; it doubles per retry
     max_delay: float = 30.0  # ceiling of any backoff, and of the spread after a Retry-After
-    max_retry_after: float = 120.0  # longest Retry-After obeyed; longer ones wait this long
     retry_after_spread: float = 1.0  # random extra seconds after a first Retry-After; doubles
-    budget_seconds: float = 180.0
+    budget_seconds: float = 360.0
     throttle_seconds: float = 900.0
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if min(self.base_delay, self.max_delay, self.max_retry_after, self.budget_seconds,
-               self.throttle_seconds) < 0:
+        if min(self.base_delay, self.max_delay, self.budget_seconds, self.throttle_seconds) < 0:
             raise ValueError("delays and budgets must not be negative")
         if self.retry_after_spread < 0:
             raise ValueError("retry_after_spread must not be negative")
 
 
-NO_RETRIES = RetryPolicy(max_attempts=1)
+NO_RETRIES = RetryPolicy(budget_seconds=0.0, throttle_seconds=0.0)
 
 
 @dataclass(frozen=True)
@@ -75,21 +112,13 @@ def plan_delay(
     retry_number: int, retry_after: float | None, policy: RetryPolicy, rng: random.Random
 ) -> Delay:
     """The wait before the ``retry_number``-th retry. With a ``Retry-After`` (seconds) it is
-    at least that long, plus a random spread up to ``retry_after_spread`` doubled per retry
-    (at most ``max_delay``), so that many jobs told the same time do not all come back in
-    the same second; capped at ``policy.max_retry_after``."""
+    that long plus a random spread up to ``retry_after_spread`` doubled per retry (at most
+    ``max_delay``), so that many jobs told the same time do not all come back at once."""
     if retry_after is None:
         ceiling = backoff_ceiling(retry_number, policy)
         return Delay(backoff(retry_number, policy, rng), f"backoff up to {_secs(ceiling)}")
-    if retry_after > policy.max_retry_after:
-        return Delay(
-            policy.max_retry_after,
-            f"the server asked for {_secs(retry_after)} in Retry-After; "
-            f"waiting the {_secs(policy.max_retry_after)} cap instead",
-        )
     spread = rng.uniform(0.0, spread_ceiling(retry_number, policy))
-    seconds = min(retry_after + spread, max(retry_after, policy.max_retry_after))
-    return Delay(seconds, f"Retry-After {_secs(retry_after)}")
+    return Delay(retry_after + spread, f"Retry-After {_secs(retry_after)}")
 
 
 def spread_ceiling(retry_number: int, policy: RetryPolicy) -> float:
@@ -142,9 +171,9 @@ def _secs(seconds: float) -> str:
 
 
 class RetryBudget:
-    """What one call has left. ``next_delay`` is None once the attempts or the seconds for
-    this kind of trouble run out, or when the wait would end past ``deadline`` (on the same
-    clock as ``started``)."""
+    """What one call has left. ``next_delay`` is None once the seconds for this kind of
+    trouble run out or the wait would end past ``deadline`` (on the clock of ``started``);
+    ``refusal`` then says why when the server asked for more than was left."""
 
     def __init__(
         self, policy: RetryPolicy, started: float, deadline: float | None = None
@@ -153,9 +182,10 @@ class RetryBudget:
         self.started = started
         self.deadline = deadline
         self.attempts = 1  # requests sent, the first included
-        self.failures = 0  # failed tries that count against max_attempts
+        self.failures = 0  # failed tries other than 429s
         self.throttled = 0  # 429s met
         self.last_throttled = False
+        self.refusal = ""
 
     def next_delay(
         self, now: float, retry_after: float | None, rng: random.Random, *,
@@ -168,15 +198,20 @@ class RetryBudget:
             limit = self.policy.throttle_seconds
         else:
             self.failures += 1
-            if self.failures >= self.policy.max_attempts:
-                return None
             delay = plan_delay(self.failures, retry_after, self.policy, rng)
             limit = self.policy.budget_seconds
-        if now - self.started + delay.seconds > limit:
+        left = self.started + limit - now
+        if self.deadline is not None:
+            left = min(left, self.deadline - now)
+        if limit <= 0 or left <= 0:
             return None
-        if self.deadline is not None and now + delay.seconds > self.deadline:
+        if retry_after is not None and retry_after > left:
+            self.refusal = (f"the server asked to wait {_secs(retry_after)} (Retry-After), "
+                            f"longer than the {_secs(left)} this step would still wait")
             return None
         self.attempts += 1
+        if delay.seconds > left:  # a backoff never sleeps past the point of giving up
+            return Delay(left, delay.reason + ", cut to the time left")
         return delay
 
     def progress(self, now: float) -> str:
@@ -185,9 +220,114 @@ class RetryBudget:
             times = "once" if self.throttled == 1 else f"{self.throttled} times"
             return (f"rate limited {times} in {_secs(now - self.started)} (429s are waited "
                     f"out for up to {format_duration(self.policy.throttle_seconds)})")
-        return f"attempt {self.failures + 1} of {self.policy.max_attempts}"
+        until = format_duration(self.policy.budget_seconds)
+        if self.deadline is not None and self.deadline < self.started + self.policy.budget_seconds:
+            until = f"{format_duration(self.deadline - self.started)}, the time left"
+        return f"attempt {self.attempts}, failing for {_secs(now - self.started)} of up to {until}"
 
     def spent(self, now: float) -> str:
         plural = "s" if self.attempts != 1 else ""
         throttled = f", {self.throttled} of them rate limited" if self.throttled else ""
         return f"{self.attempts} attempt{plural} in {_secs(now - self.started)}{throttled}"
+
+
+class Log(Protocol):
+    def info(self, message: str) -> None: ...
+
+
+class Retrier:
+    """Applies the policy on a clock: plans, logs and sleeps each retry, and keeps the time
+    during which requests kept failing. Built once in ``main``; safe to share between
+    threads."""
+
+    def __init__(
+        self, clock: Clock, cancel: threading.Event, log: Log, *,
+        policy: RetryPolicy | None = None, rng: random.Random | None = None,
+    ) -> None:
+        self.clock, self.cancel, self.log = clock, cancel, log
+        self.policy = policy or RetryPolicy()
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._lock = threading.Lock()
+        self._down_since: float | None = None
+        self._down_total = 0.0
+
+    def budget(self, deadline: float | None = None, *, until_deadline: bool = False) -> RetryBudget:
+        """A fresh budget for one call, starting now; with ``until_deadline`` only the
+        deadline bounds it (waiting for builds: the step's ``timeout`` does)."""
+        now, policy = self.clock.now(), self.policy
+        if until_deadline and deadline is not None:
+            span = max(0.0, deadline - now)
+            policy = replace(policy, budget_seconds=max(policy.budget_seconds, span),
+                             throttle_seconds=max(policy.throttle_seconds, span))
+        return RetryBudget(policy, now, deadline)
+
+    def plan(self, budget: RetryBudget, error: BaseException) -> Delay | None:
+        """The wait before the next try after ``error``, or None: give up."""
+        retry_after = error.retry_after if isinstance(error, ApiError) else None
+        status = error.status_code if isinstance(error, ApiError) else getattr(error, "status", 0)
+        throttled = isinstance(error, RateLimitedError) or status == 429  # noqa: PLR2004
+        return budget.next_delay(self.clock.now(), retry_after, self.rng, throttled=throttled)
+
+    def wait_to_retry(
+        self, budget: RetryBudget, error: BaseException, what: str, why: str
+    ) -> None:
+        """Log one line and sleep before trying ``what`` again, or raise ``error`` (its
+        message saying how hard the call tried) once ``budget`` has run out."""
+        delay = self.plan(budget, error)
+        if delay is None:
+            raise self.given_up(budget, error)
+        now = self.clock.now()
+        self.log.info(f"Retrying {what} in {delay.describe()}, {budget.progress(now)}{why}")
+        self.pause(delay.seconds, what)
+
+    def given_up(self, budget: RetryBudget, error: BaseException) -> BaseException:
+        """``error``, its message telling how hard the call tried and why it stopped."""
+        if isinstance(error, ActionError):
+            notes = [budget.refusal] if budget.refusal else []
+            if budget.attempts > 1:
+                notes.insert(0, f"gave up after {budget.spent(self.clock.now())}")
+            if notes:
+                error.message += f" ({'; '.join(notes)})"
+        return error
+
+    def pause(self, seconds: float, what: str) -> None:
+        """Sleep on the clock; ``CancelledError`` at once when the run is cancelled."""
+        if self.clock.sleep(seconds, self.cancel) or self.cancel.is_set():
+            error = CancelledError(f"Cancelled while waiting to retry {what}.")
+            error.before_send = True  # the next try was not sent
+            raise error
+
+    def call(self, fn: Callable[[], T], what: str, *, deadline: float | None = None) -> T:
+        """``fn()``, tried again on transient failures as the policy allows: the helper for
+        calls that do not go through the Capwrapper client (GitHub API calls). Only for
+        calls that are safe to repeat."""
+        budget = self.budget(deadline)
+        while True:
+            try:
+                value = fn()
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                self.wait_to_retry(budget, exc, what, f"; it failed: {type(exc).__name__}")
+                continue
+            return value
+
+    # -- how long requests kept failing --------------------------------------------------------
+    def failed(self) -> None:
+        """A request failed in a transient way: the outage starts now unless it already has."""
+        with self._lock:
+            if self._down_since is None:
+                self._down_since = self.clock.now()
+
+    def answered(self) -> None:
+        """A request got an answer that is not a transient failure: any outage has ended."""
+        with self._lock:
+            if self._down_since is not None:
+                self._down_total += self.clock.now() - self._down_since
+                self._down_since = None
+
+    def unreachable_seconds(self) -> float:
+        """Total time from a first transient failure to the next answer, over the run."""
+        with self._lock:
+            ongoing = 0.0 if self._down_since is None else self.clock.now() - self._down_since
+            return self._down_total + ongoing

@@ -1,5 +1,6 @@
 """The Capwrapper API client: one session, timeouts on every call, errors mapped in one place
-(``http``), reads retried on transient failures, creates sent exactly once.
+(``http``), reads retried on transient failures (as ``retry`` decides), creates sent exactly
+once.
 
 Creates are never repeated here: ``creating`` decides what to do after a create whose outcome
 is unknown (``ApiError.outcome_unknown``), because only it can look for what was made.
@@ -18,7 +19,6 @@ import requests
 
 from capwrapper_action import __version__
 from capwrapper_action.api.http import (
-    GarbledResponseError,
     decode_json,
     error_for_exception,
     error_for_status,
@@ -26,23 +26,15 @@ from capwrapper_action.api.http import (
 )
 from capwrapper_action.api.models import Build, Deploy
 from capwrapper_action.api.pages import Page, next_page_params, parse_page
-from capwrapper_action.errors import (
-    ApiError,
-    CancelledError,
-    NetworkError,
-    RateLimitedError,
-    ServerError,
-)
+from capwrapper_action.errors import ApiError, CancelledError, GarbledResponseError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.retry import Delay, RetryBudget, RetryPolicy
+from capwrapper_action.retry import Retrier, RetryPolicy, is_transient
 from capwrapper_action.timeutil import Clock
 
 T = TypeVar("T")
 PROJECT_URL: str | None = None  # the action's repository, shown in the User-Agent once known
 MAX_BODY = 8 * 1024 * 1024  # longest answer read; the API's answers are a few kB
-RETRIED_ERRORS: tuple[type[ApiError], ...] = (
-    NetworkError, ServerError, RateLimitedError, GarbledResponseError,
-)
+QUICK_TIMEOUT = (2.0, 3.0)  # connect, read: a lookup within the runner's grace after a cancel
 
 
 def user_agent() -> str:
@@ -66,6 +58,7 @@ class CapwrapperClient:
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (10.0, 30.0),
         rng: random.Random | None = None,
+        retrier: Retrier | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
@@ -73,9 +66,8 @@ class CapwrapperClient:
         self.clock = clock
         self.log = log
         self.cancel = cancel
-        self.retry = retry or RetryPolicy()
+        self.retrier = retrier or Retrier(clock, cancel, log, policy=retry, rng=rng)
         self.timeout = timeout
-        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.request_count = 0
         self._count_lock = threading.Lock()
 
@@ -94,11 +86,13 @@ class CapwrapperClient:
         build_id = str(body.get("buildId", ""))
         return _shaped(lambda: Deploy.from_api(_unwrap(data), build_id), "POST", "/deploys")
 
-    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
-        """GET /builds/<id>, retried on transient failures; no retry wait ends past
-        ``deadline`` (on ``clock.now()``)."""
+    def get_build(
+        self, build_id: str, *, deadline: float | None = None, retry: bool = True
+    ) -> Build:
+        """GET /builds/<id>, retried on transient failures unless ``retry`` is False (the
+        waiter plans its own); no retry wait ends past ``deadline`` (on ``clock.now()``)."""
         path = "/builds/" + quote(build_id, safe="")
-        data = self._read(path, deadline=deadline)
+        data = self._read(path, deadline=deadline) if retry else self._send("GET", path)
         return _shaped(lambda: Build.from_api(_unwrap(data)), "GET", path)
 
     def list_builds(
@@ -123,42 +117,27 @@ class CapwrapperClient:
         data = self._read("/builds", params, deadline=deadline, headers_out=headers)
         return parse_page(data, self.base_url, self.log, link=headers.get("link"))
 
-    # -- waiting, shared with ``creating`` -------------------------------------------------------
-    def pause(self, delay: Delay, what: str) -> None:
-        """Sleep on the clock; ``CancelledError`` at once when the run is cancelled."""
-        if self.clock.sleep(delay.seconds, self.cancel) or self.cancel.is_set():
-            raise CancelledError(f"Cancelled while waiting to retry {what}.")
-
-    def budget(self, deadline: float | None = None) -> RetryBudget:
-        """A fresh retry budget for one call, starting now."""
-        return RetryBudget(self.retry, self.clock.now(), deadline)
-
-    def wait_to_retry(self, budget: RetryBudget, error: ApiError, what: str, why: str) -> None:
-        """Log and sleep before sending ``what`` again, or raise ``error`` (saying how hard
-        the call tried) once ``budget`` has run out; a 429 draws on the rate-limit allowance.
-        ``why`` ends the log line."""
-        now = self.clock.now()
-        throttled = isinstance(error, RateLimitedError)
-        delay = budget.next_delay(now, error.retry_after, self.rng, throttled=throttled)
-        if delay is None:
-            if budget.attempts > 1:
-                error.message += f" (gave up after {budget.spent(now)})"
-            raise error
-        self.log.info(f"Retrying {what} in {delay.describe()}, {budget.progress(now)}{why}")
-        self.pause(delay, what)
+    def newest_builds_now(self, limit: int = 100) -> list[Build]:
+        """One page of GET /builds, sent even after a cancel, with short timeouts and no
+        retry: to find a build whose create a signal interrupted."""
+        params = {"limit": str(limit)}
+        data = self._exchange("GET", "/builds", params, None, None, None, quick=True)
+        return parse_page(data, self.base_url, self.log).builds
 
     # -- plumbing --------------------------------------------------------------------------------
     def _read(
         self, path: str, params: Mapping[str, str] | None = None, *,
         deadline: float | None = None, headers_out: dict[str, str] | None = None,
     ) -> Any:
-        budget = self.budget(deadline)
+        budget = self.retrier.budget(deadline)
         while True:
             try:
                 return self._send("GET", path, params=params, headers_out=headers_out)
-            except RETRIED_ERRORS as exc:
+            except ApiError as exc:
+                if not is_transient(exc):
+                    raise
                 why = exc.message.removeprefix(f"GET {path} ")
-                self.wait_to_retry(budget, exc, f"GET {path}", f"; it {why}")
+                self.retrier.wait_to_retry(budget, exc, f"GET {path}", f"; it {why}")
 
     def _send(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None,
@@ -166,9 +145,30 @@ class CapwrapperClient:
         headers_out: dict[str, str] | None = None,
     ) -> Any:
         """One request; the decoded JSON of a 2xx answer, or an ``ApiError``. The answer's
-        ``Link`` header goes into ``headers_out`` (key ``link``) when one is given."""
-        if self.cancel.is_set():
-            raise CancelledError(f"Cancelled before {method} {path} was sent.")
+        ``Link`` header goes into ``headers_out`` (key ``link``) when one is given. Every
+        transient failure and every answer is told to the ``Retrier`` (unreachable time)."""
+        try:
+            data = self._exchange(method, path, params, body, idempotency_key, headers_out)
+        except ApiError as exc:
+            if is_transient(exc):
+                self.retrier.failed()
+            else:
+                self.retrier.answered()
+            raise
+        self.retrier.answered()
+        return data
+
+    def _exchange(
+        self, method: str, path: str, params: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None, idempotency_key: str | None,
+        headers_out: dict[str, str] | None, *, quick: bool = False,
+    ) -> Any:
+        """One exchange; ``quick`` ones are sent even after a cancel, with short timeouts
+        (the lookup of a build whose create a signal interrupted)."""
+        if self.cancel.is_set() and not quick:
+            cancelled = CancelledError(f"Cancelled before {method} {path} was sent.")
+            cancelled.before_send = True
+            raise cancelled
         headers = self._headers(body is not None, idempotency_key)
         with self._count_lock:
             self.request_count += 1
@@ -176,13 +176,15 @@ class CapwrapperClient:
         try:
             with self.session.request(
                 method, self.base_url + path, params=params, json=body, headers=headers,
-                timeout=self.timeout, allow_redirects=False, stream=True,
+                timeout=QUICK_TIMEOUT if quick else self.timeout, allow_redirects=False,
+                stream=True,
             ) as response:
                 raw = _read_body(response, method, path)
                 if headers_out is not None and response.headers.get("Link"):
                     headers_out["link"] = response.headers["Link"]
         except requests.RequestException as exc:
-            error = error_for_exception(exc, method=method, path=path, timeout=self.timeout)
+            timeout = QUICK_TIMEOUT if quick else self.timeout
+            error = error_for_exception(exc, method=method, path=path, timeout=timeout)
             self.log.debug(f"{method} {path} -> {type(exc).__name__} after {_ms(started)} ms")
             raise error from None
         self.log.debug(f"{method} {path} -> {response.status_code} in {_ms(started)} ms")

@@ -5,21 +5,26 @@ A create whose answer is lost may or may not have happened. For builds the API c
 may have made (same bundle id, version and platform, created since the run began) and adopt
 it; only when there is none do we create again. Deploys cannot be listed, so after an unknown
 outcome we stop and say so rather than risk a second deploy. A create that surely was not
-carried out (429, connection refused) is simply tried again after a wait.
+carried out (429, connection refused, a gateway's 502/503/504) is simply tried again after a
+wait. All waits go through the client's ``Retrier``: bounded by time, not by attempts.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.api.models import Build, Deploy
-from capwrapper_action.errors import ApiError, BadRequestError, NetworkError, RateLimitedError
+from capwrapper_action.errors import ApiError, BadRequestError, CancelledError
 from capwrapper_action.ghio import ActionIO
+from capwrapper_action.retry import is_transient
 
 CLOCK_SKEW = timedelta(minutes=5)  # the server's clock may be behind ours
+CANCEL_LOOKUP_SECONDS = 5.0  # after a cancel: within the runner's 7.5 s before SIGTERM
+CANCEL_LOOKUP_GAP = 1.0
 LOOKUP_ITEMS = 100  # newest builds searched for one this run may have made
 DASHBOARD_HINT = (
     "Check the builds and deploys on the Capwrapper dashboard before re-running this job: "
@@ -29,26 +34,31 @@ DASHBOARD_HINT = (
 
 def _surely_not_acted(error: ApiError) -> bool:
     """Errors after which sending the same create again cannot make a second one."""
-    return isinstance(error, (RateLimitedError, NetworkError)) and not error.outcome_unknown
+    return is_transient(error) and not error.outcome_unknown
 
 
 def create_or_adopt(
     client: CapwrapperClient, body: Mapping[str, Any], *, since: datetime,
-    idempotency_key: str, log: ActionIO, attempts: int = 3,
+    idempotency_key: str, log: ActionIO,
 ) -> tuple[Build, bool]:
     """Create the build ``body`` describes, or adopt the one an earlier attempt of this run
-    made. Returns ``(build, adopted)``. ``attempts`` bounds the creates whose outcome was
-    unknown; a create surely not carried out (429, connection refused) is sent again after
-    the wait it asks for, as long as the client's retry budget allows."""
+    made. Returns ``(build, adopted)``. A create surely not carried out is sent again after
+    the wait it asks for; one whose outcome was unknown is looked for in the list and sent
+    again when it is not there; both as long as the client's retry budget allows."""
     what = _describe(body)
-    budget = client.budget()
+    retrier = client.retrier
+    budget = retrier.budget()
     lost = 0  # creates whose outcome was unknown (and no build was found for them)
     while True:
         try:
             return client.create_build(body, idempotency_key=idempotency_key), False
+        except CancelledError as cancelled:
+            if not cancelled.before_send:
+                cancelled.made = _find_after_cancel(client, body, since, log, what)
+            raise
         except ApiError as exc:
             if _surely_not_acted(exc):
-                client.wait_to_retry(budget, exc, f"creating the {what}", f": {exc.message}")
+                retrier.wait_to_retry(budget, exc, f"creating the {what}", f": {exc.message}")
                 continue
             if not (exc.outcome_unknown or (lost and isinstance(exc, BadRequestError))):
                 raise
@@ -60,11 +70,31 @@ def create_or_adopt(
             if not exc.outcome_unknown:
                 raise
             lost += 1
-            if lost >= attempts:
-                exc.message += f" ({lost} tries; GET /builds shows no {what})"
-                raise
             log.info(f"GET /builds shows no {what} from the lost attempt; creating it again.")
-            client.wait_to_retry(budget, exc, f"creating the {what}", f": {exc.message}")
+            retrier.wait_to_retry(budget, exc, f"creating the {what}", f": {exc.message}")
+
+
+def _find_after_cancel(
+    client: CapwrapperClient, body: Mapping[str, Any], since: datetime, log: ActionIO,
+    what: str,
+) -> Build | None:
+    """The build a create interrupted by a signal may have made: looked for in the list for
+    a few seconds (the server may still be answering the create), so the report can name it."""
+    clock, started, pause = client.clock, client.clock.now(), threading.Event()
+    log.info(f"Cancelled while creating the {what}: looking for it in GET /builds")
+    while True:
+        try:
+            found = _matching(client.newest_builds_now(LOOKUP_ITEMS), body, since)
+        except ApiError as exc:
+            log.info(f"Could not look for the {what}: {exc.message}")
+            found = None
+        if found is not None:
+            log.info(f"The {what} was made before the cancel: {found.id}")
+            return found
+        if clock.now() - started + CANCEL_LOOKUP_GAP > CANCEL_LOOKUP_SECONDS:
+            log.info(f"GET /builds shows no {what}: it was not made")
+            return None
+        clock.sleep(CANCEL_LOOKUP_GAP, pause)
 
 
 def _find_made(
@@ -82,6 +112,12 @@ def _find_made(
             path=cause.path, outcome_unknown=True,
             hint="Check the builds on the Capwrapper dashboard before re-running this job.",
         ) from None
+    return _matching(builds, body, since)
+
+
+def _matching(builds: list[Build], body: Mapping[str, Any], since: datetime) -> Build | None:
+    """The first (newest) of ``builds`` matching ``body``, created since ``since`` (less the
+    skew margin)."""
     if since.tzinfo is None:  # a naive time is taken as UTC, like the API's timestamps
         since = since.replace(tzinfo=UTC)
     earliest = since - CLOCK_SKEW
@@ -112,7 +148,7 @@ def deploy_once(
     only when the server surely did not act; after an unknown outcome it stops with an error
     saying to check the dashboard."""
     body = {**options, "buildId": build_id}
-    budget = client.budget()
+    budget = client.retrier.budget()
     while True:
         try:
             return client.create_deploy(body, idempotency_key=idempotency_key)
@@ -125,7 +161,7 @@ def deploy_once(
                 ) from None
             if not _surely_not_acted(exc):
                 raise
-            client.wait_to_retry(budget, exc, f"deploying {build_id}", f": {exc.message}")
+            client.retrier.wait_to_retry(budget, exc, f"deploying {build_id}", f": {exc.message}")
 
 
 def _describe(body: Mapping[str, Any]) -> str:

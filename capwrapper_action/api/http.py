@@ -20,6 +20,7 @@ from capwrapper_action.errors import (
     ApiError,
     AuthError,
     BadRequestError,
+    GarbledResponseError,
     NetworkError,
     NotFoundError,
     RateLimitedError,
@@ -27,6 +28,10 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.retry import parse_retry_after
+
+# A gateway answered in the application's place: the request never reached it, so a create
+# or deploy that got one was not carried out and may be sent again.
+NOT_CARRIED_OUT = frozenset({502, 503, 504})
 
 MAX_MESSAGE = 300  # longest server message kept in an error
 _SNIPPET = 80  # longest piece of a non-JSON body quoted
@@ -43,11 +48,6 @@ _ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
     404: NotFoundError,
     429: RateLimitedError,
 }
-
-
-class GarbledResponseError(UnexpectedResponseError):
-    """The body was not JSON at all (a maintenance page, a cut-off answer): likely transient,
-    unlike JSON of the wrong shape."""
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE, secret: str = "") -> str:
@@ -106,8 +106,9 @@ def error_for_status(
     response: requests.Response, body: bytes, *, method: str, path: str, now: datetime,
     secret: str = "",
 ) -> ApiError:
-    """The error for a non-2xx answer. ``outcome_unknown`` is set for 5xx (the server may have
-    acted before failing); every 3xx/4xx says it surely did not."""
+    """The error for a non-2xx answer. ``outcome_unknown`` is set for a 5xx other than
+    502/503/504 (the server may have acted before failing); a gateway's 502/503/504 and every
+    3xx/4xx say it surely did not."""
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
     if 300 <= status < 400:  # noqa: PLR2004
@@ -128,7 +129,8 @@ def error_for_status(
     )
     return cls(
         message, status_code=status, error_code=code, method=method, path=path,
-        retry_after=retry_after, outcome_unknown=server_error, hint=_HINTS.get(status),
+        retry_after=retry_after, outcome_unknown=server_error and status not in NOT_CARRIED_OUT,
+        hint=_HINTS.get(status),
     )
 
 

@@ -29,6 +29,20 @@ class BuildStatus(StrEnum):
 
 FINAL_STATUSES = frozenset({BuildStatus.SUCCESS, BuildStatus.FAILED})
 KNOWN_STATUSES = frozenset(BuildStatus)
+# Words of statuses the docs do not list but that say the build ended (compared without
+# case, spaces, hyphens or underscores): "cancelled", "timed_out", "Timed Out"...
+ENDED_WORDS = frozenset({
+    "cancelled", "canceled", "cancel", "expired", "aborted", "abort", "error", "errored",
+    "rejected", "timedout", "timeout", "killed", "terminated", "stopped", "failure",
+    "crashed", "denied", "dropped", "skipped",
+})
+
+
+def status_ended(status: str) -> bool:
+    """True when ``status`` says the build will not change any more."""
+    if status in FINAL_STATUSES:
+        return True
+    return "".join(ch for ch in status.lower() if ch.isalnum()) in ENDED_WORDS
 MAX_TEXT = 2000  # longest server text kept in a field (errors, names) — bodies can be huge
 
 
@@ -57,7 +71,14 @@ class Build:
 
     @property
     def is_final(self) -> bool:
-        return self.status in FINAL_STATUSES
+        """Finished: ``success`` or ``failed``, a ``completedAt``, or a status that says the
+        build ended (``cancelled``, ``expired``, ``timed out``...)."""
+        return self.completed_at is not None or status_ended(self.status)
+
+    @property
+    def failed(self) -> bool:
+        """Finished in anything but ``success``."""
+        return self.is_final and self.status != BuildStatus.SUCCESS
 
     @property
     def duration(self) -> float | None:

@@ -6,7 +6,8 @@ request and labels as the GitHub API has them now.
 replays the old payload, and labels change after the event. For a commit without a pull request
 in the payload it finds the pull request that produced it. When the API cannot be asked and the
 labels are needed, it sets ``labels_error`` saying why (the gate then fails the step rather than
-decide on labels it could not read); the token never appears in a message.
+decide on labels it could not read); the token never appears in a message. Transient failures
+are retried by the one retry policy (``retry.Retrier.call``), not by urllib3.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from capwrapper_action.errors import CancelledError
 from capwrapper_action.github.event import (
     SOURCE_API,
     SOURCE_PAYLOAD,
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from github.PullRequest import PullRequest
     from github.Repository import Repository
 
+    from capwrapper_action.retry import Retrier
+
 __all__ = [
     "SOURCE_API",
     "SOURCE_PAYLOAD",
@@ -42,13 +46,18 @@ __all__ = [
 ]
 
 MAX_PULLS_SCANNED = 30
+# Without the labels the gate fails the step, so a lookup for them rides out transient
+# failures for this long; a lookup only for the pull request number is tried once.
+GITHUB_PATIENCE = 30.0
+LOOKUP = "the pull request lookup on the GitHub API"
 
 GithubFactory = Callable[[str, str], "Github"]
 """``(api_url, token) -> Github``; ``make_github`` is the default."""
 
 
-def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2) -> Github:
-    """A PyGithub client for ``api_url`` with short timeouts, few retries and no throttling."""
+def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 0) -> Github:
+    """A PyGithub client for ``api_url`` with short timeouts and no throttling. urllib3
+    retries nothing by default: ``retry.Retrier.call`` around the calls does."""
     import github
     from urllib3.util.retry import Retry
 
@@ -70,6 +79,7 @@ def enrich(
     token: str,
     need_labels: bool,
     github_factory: GithubFactory | None = None,
+    retrier: Retrier | None = None,
 ) -> GitHubContext:
     """``ctx`` with the pull request and its labels as the API has them now.
 
@@ -86,16 +96,24 @@ def enrich(
     if not ctx.repository:
         return _fallback(ctx, "GITHUB_REPOSITORY is not set", need_labels)
     factory = github_factory or make_github
+    repository = ctx.repository
+
+    def lookup() -> tuple[int | None, tuple[str, ...], PullDetails | None]:
+        repo = factory(ctx.api_url, token).get_repo(repository)
+        if ctx.pull_request is None:
+            return _pull_of_commit(repo, ctx.commit_sha or "")
+        pull = repo.get_pull(ctx.pull_request)
+        merged = ctx.pull.merged if ctx.pull else False  # the event decides the release path
+        return ctx.pull_request, _pull_labels(pull), _details(pull, merged=merged)
+
     try:
-        repo = factory(ctx.api_url, token).get_repo(ctx.repository)
-        if ctx.pull_request is not None:
-            number: int | None = ctx.pull_request
-            details: PullDetails | None
-            pull = repo.get_pull(ctx.pull_request)
-            merged = ctx.pull.merged if ctx.pull else False  # the event decides the release path
-            labels, details = _pull_labels(pull), _details(pull, merged=merged)
+        if retrier is not None and need_labels:
+            deadline = retrier.clock.now() + GITHUB_PATIENCE
+            number, labels, details = retrier.call(lookup, LOOKUP, deadline=deadline)
         else:
-            number, labels, details = _pull_of_commit(repo, ctx.commit_sha or "")
+            number, labels, details = lookup()
+    except CancelledError:
+        raise
     except Exception as exc:  # labels must never end the run: say why instead
         why, hint = _why(exc, ctx.api_url)
         return _fallback(ctx, _scrub(why, token), need_labels, hint)

@@ -73,6 +73,8 @@ def _build_failure(platform: Platform, state: PlatformState | None) -> str:
         return ""
     if build.status == BuildStatus.FAILED:
         return f"the {platform} build {build.id} failed"
+    if build.failed:
+        return f"the {platform} build {build.id} ended with status '{build.status}'"
     return f"the {platform} build {build.id} has not finished (status: {build.status})"
 
 

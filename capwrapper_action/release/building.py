@@ -24,7 +24,7 @@ from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.api.creating import create_or_adopt
 from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.config.settings import Config
-from capwrapper_action.errors import ActionError, ApiError, BadRequestError
+from capwrapper_action.errors import ActionError, ApiError, BadRequestError, CancelledError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import GitHubContext
 from capwrapper_action.release.adopting import differences
@@ -151,9 +151,14 @@ class Builder:
     def _create(self, platform: Platform, version: str) -> Made:
         body = self.body(platform, version)
         key = f"{self.run_key}:{self.config.bundle_id}:{platform}:{version}"
-        build, lost = create_or_adopt(
-            self.client, body, since=self.started, idempotency_key=key, log=self.log
-        )
+        try:
+            build, lost = create_or_adopt(
+                self.client, body, since=self.started, idempotency_key=key, log=self.log
+            )
+        except CancelledError as cancelled:
+            if isinstance(cancelled.made, Build):  # made, though the signal cut its answer off
+                self.made[platform] = Made(cancelled.made, lost_answer=True)
+            raise
         self.log.info(f"{platform}: created {build.id} ({build.status}), version {version}")
         return Made(build, lost_answer=lost)
 

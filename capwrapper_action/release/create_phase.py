@@ -73,6 +73,7 @@ def _create(
         for platform, made in builder.made.items():
             state = result.platforms[platform]
             state.build, state.adopted = made.build, made.lost_answer
+            state.created = True  # made (or found again) moments ago: 404s get a grace
             state.reused_from = made.taken_from
 
 

@@ -18,6 +18,7 @@ from capwrapper_action.errors import DownloadError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.release.fetching import Fetcher, FetchJob
 from capwrapper_action.result import PlatformState
+from capwrapper_action.retry import Retrier
 from capwrapper_action.timeutil import Clock
 
 NO_LINK_HINT = (
@@ -38,6 +39,7 @@ def download_artifacts(
     log: ActionIO,
     timeout: tuple[float, float] = (10, 60),
     workspace: Path | None = None,
+    retrier: Retrier | None = None,
 ) -> None:
     """Download every successful build with a ``download_url``; set ``artifact_path``
     (relative to ``workspace`` when the file is inside it: later steps run outside the
@@ -55,7 +57,8 @@ def download_artifacts(
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise DownloadError(f"Cannot create the folder {dest_dir}: {err.strerror}.") from None
-    fetcher = Fetcher(session, clock, cancel, log, timeout)
+    retrier = retrier or Retrier(clock, cancel, log)
+    fetcher = Fetcher(session, clock, cancel, log, timeout, retrier)
     failures = _fetch_all(fetcher, jobs, states, log, workspace)
     if failures or missing:
         raise DownloadError(

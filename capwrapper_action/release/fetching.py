@@ -2,8 +2,9 @@
 
 The binary streams into a temporary file next to its final name, renamed only once complete
 (and as long as announced), so no half file is ever left. Transient failures (connection reset,
-5xx, 429, a body cut short) are retried with backoff. The signed URL is a credential of its
-own: logged without its query, and sent without any Authorization header.
+5xx, 429, a body cut short) are retried as the one retry policy (``retry``) says. The signed
+URL is a credential of its own: logged without its query, and sent without any Authorization
+header.
 """
 
 from __future__ import annotations
@@ -23,32 +24,27 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import requests
 
 from capwrapper_action.api.models import Platform
-from capwrapper_action.errors import CancelledError, DownloadError
+from capwrapper_action.errors import ApiError, CancelledError, DownloadError
 from capwrapper_action.ghio import ActionIO
+from capwrapper_action.retry import TRANSIENT_STATUSES, Retrier, is_transient, parse_retry_after
 from capwrapper_action.timeutil import Clock
 
 CHUNK_SIZE = 256 * 1024
 PROGRESS_EVERY = 5.0  # seconds between progress lines of one download
-MAX_ATTEMPTS = 4
-BACKOFF_BASE = 2.0  # seconds before the second attempt; doubled each time, capped
-BACKOFF_CAP = 20.0
 MAX_BYTES = 8 * 1024**3  # refuse anything larger: a binary is tens of MB
 DEFAULT_EXTENSIONS = {"android": ".apk", "ios": ".ipa"}
 _EXTENSION = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
-_TRANSIENT_STATUS = frozenset({408, 425, 429, *range(500, 600)})
 _EXPIRED_STATUS = frozenset({401, 403, 410})
-_TRANSIENT_ERRORS = (
-    requests.ConnectionError,  # also read timeouts while streaming
-    requests.Timeout,
-    requests.exceptions.ChunkedEncodingError,  # a body cut short
-    requests.exceptions.ContentDecodingError,
-)
 _KIB = 1024
 _QUERY_IN_TEXT = re.compile(r"\?[^\s'\")]*")
 
 
-class _Transient(Exception):
-    """A failure worth another attempt."""
+class _Transient(ApiError):
+    """A failure worth another attempt (``retry.is_transient`` says so of it)."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, status_code=status or 503, retry_after=retry_after)
 
 
 @dataclass(frozen=True)
@@ -100,39 +96,38 @@ def _strip_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
 
 @dataclass(frozen=True)
 class Fetcher:
-    """Fetches one job at a time, retrying transient failures with backoff."""
+    """Fetches one job at a time, retrying transient failures as ``retrier`` allows."""
 
     session: requests.Session
     clock: Clock
     cancel: threading.Event
     log: ActionIO
     timeout: tuple[float, float]
+    retrier: Retrier
 
     def fetch(self, job: FetchJob) -> Path:
         shown = redact_url(job.url)
         self.log.info(f"{job.platform}: downloading {shown}")
-        problem = ""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            if attempt > 1:
-                self._pause(attempt, job.platform, problem)
+        budget = self.retrier.budget()
+        while True:
             try:
                 path = self._attempt(job)
             except _Transient as err:
-                problem = _redact_text(str(err), job.url)
+                self.retrier.failed()
+                err.message = _redact_text(err.message, job.url)
+                try:
+                    self.retrier.wait_to_retry(
+                        budget, err, f"the {job.platform} download", f"; it failed: {err.message}"
+                    )
+                except _Transient:
+                    raise DownloadError(
+                        f"The {job.platform} binary could not be downloaded from {shown}: "
+                        f"{err.message}."
+                    ) from None
                 continue
-            size = path.stat().st_size
-            self.log.info(f"{job.platform}: saved {path} ({_size(size)})")
+            self.retrier.answered()
+            self.log.info(f"{job.platform}: saved {path} ({_size(path.stat().st_size)})")
             return path
-        raise DownloadError(
-            f"The {job.platform} binary could not be downloaded from {shown} after "
-            f"{MAX_ATTEMPTS} attempts: {problem}."
-        )
-
-    def _pause(self, attempt: int, platform: str, problem: str) -> None:
-        delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 2))
-        self.log.info(f"{platform}: download failed ({problem}); retrying in {delay:.0f}s")
-        if self.clock.sleep(delay, self.cancel):
-            raise CancelledError("Cancelled while waiting to retry a download.")
 
     def _attempt(self, job: FetchJob) -> Path:
         fd, tmp_name = tempfile.mkstemp(
@@ -159,14 +154,14 @@ class Fetcher:
                 auth=_strip_auth,
                 headers={"Authorization": None, "Accept-Encoding": "identity"},
             ) as resp:
-                _check_status(resp, job)
+                _check_status(resp, job, self.clock)
                 expected = _content_length(resp)
                 written = self._copy(resp, fh, job.platform, expected)
                 disposition = resp.headers.get("Content-Disposition")
                 final_url = resp.url or job.url
-        except _TRANSIENT_ERRORS as err:
-            raise _Transient(_describe(err)) from None
         except requests.RequestException as err:
+            if is_transient(err):
+                raise _Transient(_describe(err)) from None
             message = f"The {job.platform} download failed: {err}"
             raise DownloadError(_redact_text(message, job.url)) from None
         except OSError as err:
@@ -193,12 +188,13 @@ class Fetcher:
         return written
 
 
-def _check_status(resp: requests.Response, job: FetchJob) -> None:
+def _check_status(resp: requests.Response, job: FetchJob, clock: Clock) -> None:
     code = resp.status_code
-    if resp.ok and code not in _TRANSIENT_STATUS:
+    if resp.ok and code not in TRANSIENT_STATUSES:
         return
-    if code in _TRANSIENT_STATUS:
-        raise _Transient(f"HTTP {code}")
+    if code in TRANSIENT_STATUSES:
+        retry_after = parse_retry_after(resp.headers.get("Retry-After"), clock.wall())
+        raise _Transient(f"HTTP {code}", status=code, retry_after=retry_after)
     why = " (the signed link may have expired)" if code in _EXPIRED_STATUS else ""
     detail = _server_message(resp)
     raise DownloadError(

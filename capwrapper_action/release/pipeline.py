@@ -26,7 +26,7 @@ from capwrapper_action.github.statuses import CommitRecord
 from capwrapper_action.release.building import build_body, filled_options
 from capwrapper_action.release.create_phase import HISTORY_PATIENCE, NO_HISTORY, record
 from capwrapper_action.result import RunStatus
-from capwrapper_action.timeutil import Clock
+from capwrapper_action.timeutil import Clock, format_duration
 
 __all__ = ["HISTORY_PATIENCE", "NO_HISTORY", "Deps", "build_body", "execute", "filled_options"]
 
@@ -48,6 +48,24 @@ class Deps:
 
 
 def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
+    try:
+        _phases(config, ctx, result, deps)
+    finally:
+        _note_unreachable(result, deps)
+
+
+def _note_unreachable(result: R.RunResult, deps: Deps) -> None:
+    """Say how long the API kept failing in total (a note in the summary and the log)."""
+    seconds = deps.client.retrier.unreachable_seconds()
+    result.unreachable_seconds = seconds
+    if seconds >= 1:
+        note = (f"The Capwrapper API could not be reached for {format_duration(seconds)} in "
+                "total during this run; requests were retried as the retry policy allows.")
+        result.notes.append(note)
+        deps.io.info(note)
+
+
+def _phases(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
     started = deps.clock.wall()
     history: list[Build] = []
     if _needs_github_now(config.build_options, ctx):
@@ -152,6 +170,7 @@ def wait(
         clock=deps.clock,
         cancel=deps.cancel,
         log=deps.io,
+        retrier=deps.client.retrier,
     )
 
 
@@ -170,7 +189,7 @@ def pull_request_context(
             need_labels = config.deploy and bool(config.deploy_labels)
             ctx = enrich(
                 ctx, token=config.github_token, need_labels=need_labels,
-                github_factory=deps.github_factory,
+                github_factory=deps.github_factory, retrier=deps.client.retrier,
             )
             ctx = _commit_message(config, ctx, deps)
     for warning in ctx.warnings:
@@ -273,4 +292,5 @@ def download_phase(config: Config, result: R.RunResult, deps: Deps) -> None:
             cancel=deps.cancel,
             log=deps.io,
             workspace=config.workspace,
+            retrier=deps.client.retrier,
         )

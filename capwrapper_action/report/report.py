@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from capwrapper_action import result as R
-from capwrapper_action.api.models import BuildStatus
+from capwrapper_action.api.models import Build, BuildStatus
 from capwrapper_action.config.settings import Config
+from capwrapper_action.errors import ResultFileError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.report.outputs import build_outputs
 from capwrapper_action.report.summary import PLATFORM_LABELS, SummaryOptions, render_summary
@@ -24,14 +25,26 @@ NOT_CANCELLED_REMOTELY = (
 
 def report(
     io: ActionIO, result: R.RunResult, config: Config | None, env: Mapping[str, str]
-) -> None:
+) -> bool:
+    """Annotate, write the outputs and the summary; False when a file could not be written
+    (the other one is written all the same, and an error annotation says which and why)."""
     result.resume_hint = result.resume_hint or resume_input(result, io)
+    written = True
     with io.group("Report"):
         annotate(io, result)
-        io.set_outputs(build_outputs(result))
+        try:
+            io.set_outputs(build_outputs(result))
+        except ResultFileError as err:
+            io.error(f"{err.message} {err.hint}", err.title)
+            written = False
         if config is None or config.summary:
-            io.write_summary(render_summary(result, summary_options(config, env)))
+            try:
+                io.write_summary(render_summary(result, summary_options(config, env)))
+            except ResultFileError as err:
+                io.error(f"{err.message} {err.hint}", err.title)
+                written = False
         io.info(f"status: {result.status}")
+    return written
 
 
 def resume_input(result: R.RunResult, io: ActionIO) -> str:
@@ -51,9 +64,9 @@ def annotate(io: ActionIO, result: R.RunResult) -> None:
         io.error(f"{err.message} {err.hint}".strip(), err.title)
         return
     for state in result.platforms.values():
-        if state.build is not None and state.build.status == BuildStatus.FAILED:
+        if state.build is not None and state.build.failed:
             label = PLATFORM_LABELS.get(state.platform, state.platform)
-            reason = state.build.error or "Capwrapper gave no reason"
+            reason = failure_reason(state.build)
             io.error(f"{label} build {state.build.id} failed: {reason}", f"{label} build failed")
 
 
@@ -65,3 +78,11 @@ def summary_options(config: Config | None, env: Mapping[str, str]) -> SummaryOpt
         repository=env.get("GITHUB_REPOSITORY", ""),
         deploy_options=config.deploy_options if config else {},
     )
+
+
+def failure_reason(build: Build) -> str:
+    """Why ``build`` failed: its ``error``, and its status when that is not ``failed``."""
+    reason = build.error or "Capwrapper gave no reason"
+    if build.status == BuildStatus.FAILED:
+        return reason
+    return f"it ended with status '{build.status}'" + (f": {build.error}" if build.error else "")

@@ -109,7 +109,7 @@ def _status_cell(state: PlatformState, overall: str) -> str:
     status = md.text(build.status, 40)
     if build.status == BuildStatus.SUCCESS:
         return f"✅ {status}"
-    if build.status == BuildStatus.FAILED:
+    if build.failed:
         return f"❌ {status}"
     if overall == RunStatus.TIMED_OUT:
         return f"⌛ {status} (timed out)"
@@ -128,7 +128,7 @@ def _download_cell(state: PlatformState) -> str:
 def _details_cell(state: PlatformState, options: SummaryOptions) -> str:
     details: list[str] = []
     build = state.build
-    if build is not None and build.status == BuildStatus.FAILED:
+    if build is not None and build.failed:
         details.append(md.text(build.error or "failed without a reason from Capwrapper"))
     if state.adopted:
         details.append("found again after the create answer was lost")
@@ -216,8 +216,9 @@ def _failures(result: RunResult) -> list[str]:
     blocks: list[str] = []
     for state in result.platforms.values():
         build = state.build
-        if build is not None and build.status == BuildStatus.FAILED:
-            reason = md.code_block(build.error or "(Capwrapper gave no reason)")
+        if build is not None and build.failed:
+            why = build.error or f"(Capwrapper gave no reason; status: {build.status})"
+            reason = md.code_block(why)
             blocks.append(f"### ❌ {_label(state.platform)} build failed\n\n{reason}")
     error = result.error
     if error is not None:

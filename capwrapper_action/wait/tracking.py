@@ -1,19 +1,15 @@
-"""What the waiter knows of one platform's build: the status last seen and since when, when
-it was last seen queued, its age, its next planned check and its run of failed checks."""
+"""What the waiter knows of one platform's build: the status last seen and since when, whether
+it has left the queue, when it was last seen queued, its age, its next planned check and its
+run of failed checks (a ``RetryBudget`` while checks keep failing)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from capwrapper_action.api.models import (
-    FINAL_STATUSES,
-    KNOWN_STATUSES,
-    Build,
-    BuildStatus,
-    Platform,
-)
+from capwrapper_action.api.models import KNOWN_STATUSES, Build, BuildStatus, Platform
 from capwrapper_action.result import PlatformState
+from capwrapper_action.retry import RetryBudget
 from capwrapper_action.timeutil import Clock, parse_timestamp
 from capwrapper_action.wait.polling import PollStrategy
 
@@ -31,13 +27,14 @@ class Track:
     since: float  # clock time the current status was first seen
     next_at: float
     last_queued: datetime | None = None
-    failures: int = 0
-    failing_since: float | None = None
+    final: bool = False
+    left_queue: bool = False  # seen in any status but `queued` once: queue-timeout is over
+    failing: RetryBudget | None = None  # while status checks keep failing
     unknown: set[str] = field(default_factory=set)
 
     @property
     def done(self) -> bool:
-        return self.status in FINAL_STATUSES
+        return self.final
 
     @classmethod
     def begin(
@@ -58,6 +55,7 @@ class Track:
         )
         if build.status == BuildStatus.QUEUED:
             track.last_queued = clock.wall()
+        track.final, track.left_queue = build.is_final, build.status != BuildStatus.QUEUED
         return track
 
     def record(self, build: Build, clock: Clock) -> bool:
@@ -65,14 +63,17 @@ class Track:
         True when its status is one the API does not document and this track has not seen."""
         state, status = self.state, build.status
         state.build = build
+        self.final = build.is_final
         new_unknown = status not in KNOWN_STATUSES and status not in self.unknown
         if new_unknown:
             self.unknown.add(status)
         if status == BuildStatus.QUEUED:
             self.last_queued = clock.wall()
-        elif status == BuildStatus.BUILDING and state.started_at is None:
+            return new_unknown
+        self.left_queue = True
+        if status == BuildStatus.BUILDING and state.started_at is None:
             state.started_at = _reported_start(build) or clock.wall()
-        elif status in FINAL_STATUSES and state.started_at is None:
+        elif self.final and state.started_at is None:
             state.started_at = _reported_start(build) or self.last_queued
         return new_unknown
 

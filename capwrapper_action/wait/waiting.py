@@ -3,8 +3,9 @@
 Each platform's next status check is planned by its ``PollStrategy``; the loop sleeps until
 the earliest one (two platforms take as long as the slower, not the sum), checks every build
 that is due, and logs one line per status change and a heartbeat at most once a minute.
-Transient API failures are logged and retried later; only a sustained run of them, or an
-error that retrying cannot fix (401, 404, 400), ends the wait.
+A status check that fails in a transient way is planned again by the retry policy
+(``retry``), one log line each, until the ``timeout``; an error that retrying cannot fix
+(401, 400, a 404 after the read-after-write grace) ends the wait.
 """
 
 from __future__ import annotations
@@ -13,24 +14,16 @@ import threading
 from collections.abc import Mapping
 from typing import Protocol
 
-from capwrapper_action.api.models import Build, BuildStatus, Platform
-from capwrapper_action.errors import (
-    TRANSIENT_ERRORS,
-    ApiError,
-    CancelledError,
-    UnexpectedResponseError,
-)
+from capwrapper_action.api.models import Build, Platform
+from capwrapper_action.errors import ApiError, CancelledError, NotFoundError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.result import PlatformState, RunStatus
+from capwrapper_action.retry import Retrier, is_transient
 from capwrapper_action.timeutil import Clock
 from capwrapper_action.wait.polling import PollStrategy
 from capwrapper_action.wait.tracking import Track
 
-SURVIVABLE_ERRORS: tuple[type[ApiError], ...] = (*TRANSIENT_ERRORS, UnexpectedResponseError)
-MAX_FAILURES = 10  # failed status checks in a row (each already retried by the client)
-MAX_FAILING_SECONDS = 300.0  # ... or this long without one good answer
-FAILURE_BACKOFF = 5.0  # first wait after a failed check, doubled each time, at most 60 s
-FAILURE_BACKOFF_MAX = 60.0
+READ_AFTER_WRITE_GRACE = 30.0  # a build made moments ago may not be readable yet: 404s wait
 HEARTBEAT_SECONDS = 60.0
 BATCH_SECONDS = 1.0  # checks due this close together are made together
 ERROR_TEXT_MAX = 300
@@ -39,7 +32,9 @@ ERROR_TEXT_MAX = 300
 class BuildReader(Protocol):
     """What the waiter needs from the API client."""
 
-    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build: ...
+    def get_build(
+        self, build_id: str, *, deadline: float | None = None, retry: bool = True
+    ) -> Build: ...
 
 
 def wait_for_builds(
@@ -52,6 +47,7 @@ def wait_for_builds(
     clock: Clock,
     cancel: threading.Event,
     log: ActionIO,
+    retrier: Retrier | None = None,
 ) -> RunStatus:
     """Wait until every build in ``states`` is final, the timeout passes or a cancel comes.
 
@@ -59,8 +55,10 @@ def wait_for_builds(
     ``TIMED_OUT`` (``timeout`` passed, or a build was still queued after ``queue_timeout``; the
     builds keep running) or ``CANCELLED``. Updates ``states[p].build`` with every answer and
     ``states[p].started_at``. Raises the ``ApiError`` of a status check that retrying
-    cannot fix (401, 404, 400) or of a sustained run of failures."""
-    waiter = _Waiter(client, clock, cancel, log, timeout=timeout, queue_timeout=queue_timeout)
+    cannot fix (401, 400, 404) or whose Retry-After reaches past the timeout."""
+    retrier = retrier or Retrier(clock, cancel, log)
+    waiter = _Waiter(client, clock, cancel, log, retrier, timeout=timeout,
+                     queue_timeout=queue_timeout)
     tracks = [waiter.track(p, s, strategies[p]) for p, s in states.items()]
     try:
         return waiter.run(tracks)
@@ -75,11 +73,13 @@ class _Waiter:
         clock: Clock,
         cancel: threading.Event,
         log: ActionIO,
+        retrier: Retrier,
         *,
         timeout: float,
         queue_timeout: float | None,
     ) -> None:
         self.client, self.clock, self.cancel, self.log = client, clock, cancel, log
+        self.retrier = retrier
         self.start = clock.now()
         self.deadline = self.start + max(0.0, timeout)
         self.queue_deadline = None if queue_timeout is None else self.start + queue_timeout
@@ -119,11 +119,13 @@ class _Waiter:
     def _check(self, track: Track) -> bool:
         """One status check; True when the status changed."""
         try:
-            build = self.client.get_build(track.build_id, deadline=self.deadline)
-        except SURVIVABLE_ERRORS as err:
+            build = self.client.get_build(track.build_id, deadline=self.deadline, retry=False)
+        except ApiError as err:
+            if not (is_transient(err) or self._settling(track, err)):
+                raise
             self._failed(track, err)
             return False
-        track.failures, track.failing_since = 0, None
+        track.failing = None
         changed = self._observe(track, build)
         self._schedule(track, self.clock.now(), None)
         return changed
@@ -131,33 +133,45 @@ class _Waiter:
     def _observe(self, track: Track, build: Build) -> bool:
         status, now = build.status, self.clock.now()
         if track.record(build, self.clock):
-            self._say(f"{track.platform}: unknown status '{status}', treated as still running")
+            meaning = "the build has ended" if track.final else "waiting on as still running"
+            self._say(f"{track.platform}: unknown status '{status}': {meaning}")
         if status == track.status:
             return False
         line = f"{track.platform}: {track.status} → {status} ({_elapsed(now - self.start)})"
-        if status == BuildStatus.FAILED and build.error:
+        if build.failed and build.error:
             line += f": {_one_line(build.error)}"
         track.status, track.since = status, now
         self._say(line)
         return True
 
+    def _settling(self, track: Track, err: ApiError) -> bool:
+        """A 404 for a build this run made or adopted moments ago: the API may not have
+        caught up with its own write yet."""
+        fresh = track.state.adopted or track.state.created
+        age = self.clock.now() - self.start
+        return isinstance(err, NotFoundError) and fresh and age < READ_AFTER_WRITE_GRACE
+
     def _failed(self, track: Track, err: ApiError) -> None:
-        now = self.clock.now()
-        track.failures += 1
-        if track.failing_since is None:
-            track.failing_since = now
-        failing_for = now - track.failing_since
-        if track.failures >= MAX_FAILURES or failing_for >= MAX_FAILING_SECONDS:
-            self._say(
-                f"{track.platform}: giving up after {track.failures} failed status checks in a "
-                f"row over {_elapsed(failing_for)}"
-            )
-            raise err
-        backoff = min(FAILURE_BACKOFF * 2 ** (track.failures - 1), FAILURE_BACKOFF_MAX)
-        delay = self._schedule(track, now, err.retry_after, at_least=backoff)
+        """Plan the next check by the retry policy (one log line), or raise ``err`` when the
+        server asks to wait past the timeout or the read-after-write grace is over."""
+        if track.failing is None:
+            deadline = self.deadline
+            if isinstance(err, NotFoundError):
+                deadline = min(deadline, self.start + READ_AFTER_WRITE_GRACE)
+            track.failing = self.retrier.budget(deadline, until_deadline=True)
+        budget, now = track.failing, self.clock.now()
+        delay = self.retrier.plan(budget, err)
+        message = _one_line(err.message)
+        if delay is None and (budget.refusal or now < self.deadline):
+            self._say(f"{track.platform}: giving up on the status checks ({message})")
+            raise self.retrier.given_up(budget, err)
+        if delay is None:
+            track.next_at = self.deadline
+            return
+        track.next_at = now + delay.seconds
         self._say(
-            f"{track.platform}: status check failed ({_one_line(err.message)}); "
-            f"checking again in {_elapsed(delay)}"
+            f"{track.platform}: status check failed ({message}); checking again in "
+            f"{_elapsed(delay.seconds)} ({delay.reason}; {budget.progress(now)})"
         )
 
     def _schedule(
@@ -166,14 +180,14 @@ class _Waiter:
         age = track.age0 + (now - self.start)
         delay = max(track.strategy.delay(age, retry_after=retry_after), at_least)
         track.next_at = now + delay
-        if track.status == BuildStatus.QUEUED and self.queue_deadline is not None:
+        if not track.left_queue and self.queue_deadline is not None:
             track.next_at = max(now, min(track.next_at, self.queue_deadline))
         return delay
 
     def _stuck_in_queue(self, pending: list[Track]) -> list[Track]:
         if self.queue_deadline is None or self.clock.now() < self.queue_deadline:
             return []
-        return [t for t in pending if t.status == BuildStatus.QUEUED]
+        return [t for t in pending if not t.left_queue]
 
     def _queue_timed_out(self, tracks: list[Track], stuck: list[Track]) -> RunStatus:
         names = ", ".join(t.platform for t in stuck)
@@ -184,10 +198,14 @@ class _Waiter:
     def stop(self, tracks: list[Track], outcome: RunStatus) -> RunStatus:
         """Log why the wait ends early; the builds keep running on Capwrapper."""
         how = "timed out" if outcome == RunStatus.TIMED_OUT else "cancelled"
+        now = self.clock.now()
         statuses = ", ".join(f"{t.platform} {t.status}" for t in tracks)
+        failing = [t.failing.started for t in tracks if t.failing is not None and not t.done]
+        unanswered = (f"; the status checks have failed for the last "
+                      f"{_elapsed(now - min(failing))}") if failing else ""
         self._say(
-            f"stopped waiting ({how}) after {_elapsed(self.clock.now() - self.start)}: "
-            f"{statuses}; the builds keep running on Capwrapper"
+            f"stopped waiting ({how}) after {_elapsed(now - self.start)}: "
+            f"{statuses}{unanswered}; the builds keep running on Capwrapper"
         )
         return outcome
 
@@ -196,7 +214,7 @@ class _Waiter:
         self._say(
             f"all builds finished after {_elapsed(self.clock.now() - self.start)}: {statuses}"
         )
-        failed = any(t.status == BuildStatus.FAILED for t in tracks)
+        failed = any(t.state.build is not None and t.state.build.failed for t in tracks)
         return RunStatus.FAILED if failed else RunStatus.SUCCESS
 
     def _heartbeat(self, tracks: list[Track]) -> None:

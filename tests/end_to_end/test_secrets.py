@@ -196,7 +196,7 @@ def test_5xx_echoing_the_key(
 
 @DEBUG
 def test_timeout(debug: bool, action_image: ActionImage, runner: RunnerEnv) -> None:
-    with EchoApi(builds_api(status="building", message=ECHO)) as api:
+    with EchoApi(builds_api(status="building", completedAt=None, message=ECHO)) as api:
         ran = run_action(action_image, runner, inputs(api.base_url, timeout="0.5"), debug=debug)
     assert ran.code == 1
     assert ran.outputs["status"] == "timed_out"
@@ -205,7 +205,7 @@ def test_timeout(debug: bool, action_image: ActionImage, runner: RunnerEnv) -> N
 @DEBUG
 def test_sigterm(debug: bool, action_image: ActionImage, runner: RunnerEnv) -> None:
     runner.env["RUNNER_DEBUG"] = "1" if debug else "0"
-    with EchoApi(builds_api(status="building", message=ECHO)) as api:
+    with EchoApi(builds_api(status="building", completedAt=None, message=ECHO)) as api:
         proc = action_image.popen(runner.with_inputs(inputs(api.base_url)), runner.workspace)
         deadline = time.monotonic() + 20
         while not _polled(api) and time.monotonic() < deadline:

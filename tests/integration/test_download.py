@@ -6,8 +6,9 @@ Waits between attempts run on a virtual clock, so retries cost no real time.
 from __future__ import annotations
 
 import io
+import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.errors import CancelledError, DownloadError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.release.download import download_artifacts, slug
-from capwrapper_action.release.fetching import MAX_ATTEMPTS, extension_for, redact_url
+from capwrapper_action.release.fetching import extension_for, redact_url
 from capwrapper_action.result import PlatformState
+from capwrapper_action.retry import Retrier, RetryPolicy
 from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
 from tests.virtual_clock import VirtualClock
 
@@ -60,6 +62,16 @@ def _states(sim: Simulator, *platforms: Platform) -> dict[Platform, PlatformStat
     return states
 
 
+class _HookedIO(ActionIO):
+    def __init__(self, out: io.StringIO, hook: Callable[[str], None]) -> None:
+        super().__init__(out)
+        self.hook = hook
+
+    def info(self, message: str) -> None:
+        super().info(message)
+        self.hook(message)
+
+
 def _download(
     session: requests.Session,
     states: dict[Platform, PlatformState],
@@ -68,14 +80,18 @@ def _download(
     clock: VirtualClock | None = None,
     cancel: threading.Event | None = None,
     workspace: Path | None = None,
+    policy: RetryPolicy | None = None,
+    on_line: Callable[[str], None] | None = None,
 ) -> tuple[str, VirtualClock]:
     out = io.StringIO()
     clock = clock or VirtualClock()
+    cancel = cancel or threading.Event()
+    hooked = _HookedIO(out, on_line or (lambda line: None))
+    retrier = Retrier(clock, cancel, hooked, policy=policy, rng=random.Random(0))
     try:
         download_artifacts(
             session, states, dest_dir=dest, app_name=APP, version="9.9.9", clock=clock,
-            cancel=cancel or threading.Event(), log=ActionIO(out), timeout=(2, 5),
-            workspace=workspace,
+            cancel=cancel, log=hooked, timeout=(2, 5), workspace=workspace, retrier=retrier,
         )  # fmt: skip
     finally:
         log = out.getvalue()
@@ -131,9 +147,10 @@ def test_interrupted_transfer_is_retried(
     build = states["android"].build
     assert build is not None
     assert Path(str(states["android"].artifact_path)).read_bytes() == sim.artifact_bytes(build.id)
-    assert clock.sleeps == [2.0]
-    assert "download failed" in log
-    assert "retrying in 2s" in log
+    assert len(clock.sleeps) == 1
+    assert clock.sleeps[0] <= 1.0  # the first backoff of the one retry policy
+    assert "Retrying the android download in " in log
+    assert "; it failed: " in log
     assert [p.name for p in tmp_path.iterdir()] == ["example-shop-android-1.4.0.apk"]
 
 
@@ -143,7 +160,9 @@ def test_server_errors_are_retried_with_backoff(
     states = _states(sim, "ios")
     sim.faults.add(Fault(endpoint="download", kind="http_error", status=503, times=2))
     log, clock = _download(session, states, tmp_path)
-    assert clock.sleeps == [2.0, 4.0]
+    assert len(clock.sleeps) == 2
+    assert clock.sleeps[0] <= 1.0
+    assert clock.sleeps[1] <= 2.0  # the ceiling doubles
     assert "HTTP 503" in log
     assert states["ios"].artifact_path == str(tmp_path / "example-shop-ios-1.4.0.ipa")
 
@@ -152,12 +171,15 @@ def test_final_failure_leaves_no_file_behind(
     sim: Simulator, session: requests.Session, tmp_path: Path
 ) -> None:
     states = _states(sim, "android", "ios")
-    sim.faults.add(Fault(endpoint="download", kind="truncate", times=MAX_ATTEMPTS))
+    sim.faults.add(Fault(endpoint="download", kind="truncate", times=None))
+    policy = RetryPolicy(budget_seconds=20.0)
     with pytest.raises(DownloadError) as caught:
-        _download(session, states, tmp_path)
+        _download(session, states, tmp_path, policy=policy,
+                  on_line=lambda line: sim.faults.clear() if "could not" in line else None)
     message = caught.value.message
     assert f"android binary could not be downloaded from {sim.origin}/v1/artifacts/" in message
-    assert f"after {MAX_ATTEMPTS} attempts" in message
+    assert "(gave up after " in message
+    assert " attempts in 20.0 s)" in message  # bounded by time, not by a count
     assert "signature" not in message
     assert caught.value.hint
     assert states["android"].artifact_path is None

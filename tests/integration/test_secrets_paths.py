@@ -206,7 +206,7 @@ SCENARIOS = [
     ),
     Scenario(
         "timeout while building",
-        builds_api(status="building", message=ECHO),
+        builds_api(status="building", completedAt=None, message=ECHO),
         {"timeout": "3m"},
         1,
         "timed_out",

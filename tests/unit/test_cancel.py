@@ -208,7 +208,9 @@ def test_context_manager_installs_and_restores() -> None:
 
 
 class StillBuilding:
-    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
+    def get_build(
+        self, build_id: str, *, deadline: float | None = None, retry: bool = True
+    ) -> Build:
         return Build(id=build_id, status="building")
 
 

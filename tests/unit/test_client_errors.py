@@ -19,12 +19,12 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from capwrapper_action.api.client import CapwrapperClient, user_agent
-from capwrapper_action.api.http import GarbledResponseError
 from capwrapper_action.errors import (
     ApiError,
     AuthError,
     BadRequestError,
     CancelledError,
+    GarbledResponseError,
     NetworkError,
     NotFoundError,
     RateLimitedError,
@@ -32,7 +32,7 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.retry import RetryPolicy
+from capwrapper_action.retry import NO_RETRIES, RetryPolicy
 from tests.virtual_clock import VirtualClock
 
 KEY = "sk_live_TOPSECRET_0123456789"
@@ -96,7 +96,7 @@ def rig(*answers: Answer, policy: RetryPolicy | None = None) -> Rig:
     cancel = threading.Event()
     client = CapwrapperClient(
         BASE, KEY, session=session, clock=clock, log=ActionIO(out, debug=True), cancel=cancel,
-        retry=policy or RetryPolicy(max_attempts=4), rng=random.Random(0), timeout=(3.0, 7.0),
+        retry=policy or RetryPolicy(), rng=random.Random(0), timeout=(3.0, 7.0),
     )
     return Rig(client, adapter, clock, out, cancel)
 
@@ -125,7 +125,7 @@ STATUSES: dict[int, type[ApiError]] = {
 @pytest.mark.parametrize("body_kind", sorted(BODIES))
 @pytest.mark.parametrize("status", sorted(STATUSES))
 def test_error_mapping_table(status: int, body_kind: str) -> None:
-    r = rig(BODIES[body_kind](status), policy=RetryPolicy(max_attempts=1))
+    r = rig(BODIES[body_kind](status), policy=NO_RETRIES)
     with pytest.raises(ApiError) as caught:
         r.client.get_build("bld_1")
     error = caught.value
@@ -154,7 +154,7 @@ def test_a_403_says_the_key_lacks_permission() -> None:
 
 
 def test_messages_name_the_proxy_page_shortly() -> None:
-    r = rig(BODIES["html"](502), policy=RetryPolicy(max_attempts=1))
+    r = rig(BODIES["html"](502), policy=NO_RETRIES)
     with pytest.raises(ServerError) as caught:
         r.client.get_build("bld_1")
     expected = "GET /builds/bld_1 answered 502 Bad Gateway (HTML body from a proxy)"
@@ -300,7 +300,8 @@ def test_reads_retry_transient_failures_then_succeed() -> None:
     assert len(r.clock.sleeps) == 3
     retries = [ln for ln in r.out.getvalue().splitlines() if ln.startswith("Retrying")]
     assert len(retries) == 3
-    assert "attempt 2 of 4; it answered 502 Bad Gateway (HTML body" in retries[0]
+    assert "attempt 2, failing for 0.0 s of up to 6m 00s; it answered 502 Bad Gateway" in retries[0]
+    assert "(HTML body" in retries[0]
     assert "backoff up to" in retries[0]
 
 
@@ -334,20 +335,24 @@ def test_client_errors_are_never_retried(status: int) -> None:
 
 
 def test_the_budget_gives_up_and_says_how_hard_it_tried() -> None:
-    r = rig(js(500, {"message": "down"}), policy=RetryPolicy(max_attempts=3, base_delay=1))
+    r = rig(js(500, {"message": "down"}), policy=RetryPolicy(budget_seconds=60, base_delay=1))
     with pytest.raises(ServerError) as caught:
         r.client.get_build("bld_1")
-    assert len(r.adapter.sent) == 3
-    assert "(gave up after 3 attempts in " in caught.value.message
+    assert r.clock.now() == pytest.approx(60.0)  # bounded by time, not by a count
+    assert f"(gave up after {len(r.adapter.sent)} attempts in 1m 00s)" in caught.value.message
 
 
 def test_a_retry_after_over_the_budget_ends_the_retries() -> None:
-    policy = RetryPolicy(max_attempts=5, throttle_seconds=30, max_retry_after=120)
+    policy = RetryPolicy(throttle_seconds=30)
     r = rig(js(429, {"message": "x"}, **{"Retry-After": "60"}), js(200, BUILD), policy=policy)
     with pytest.raises(RateLimitedError) as caught:
         r.client.get_build("bld_1")
     assert caught.value.retry_after == 60.0
     assert len(r.adapter.sent) == 1
+    assert "the server asked to wait 1m 00s (Retry-After), longer than the 30.0 s" in str(
+        caught.value
+    )
+    assert r.clock.sleeps == []  # no sleep past the point of giving up
 
 
 @pytest.mark.parametrize("answer", [js(500, {}), js(429, {}), DROPPED, REFUSED])
@@ -365,7 +370,8 @@ def test_creates_are_sent_once(answer: Answer) -> None:
 
 @pytest.mark.parametrize(
     ("answer", "unknown"),
-    [(js(500, {}), True), (BODIES["html"](504), True), ((201, b"<html/>", {}), True),
+    [(js(500, {}), True), (BODIES["html"](504), False), (js(502, {}), False),
+     (js(503, {}), False), (js(599, {}), True), ((201, b"<html/>", {}), True),
      (js(201, {"status": "queued"}), True), (js(400, {}), False), (js(401, {}), False),
      (js(404, {}), False), (js(429, {}), False), ((302, b"", {"Location": "/x"}), False)],
 )
@@ -393,7 +399,7 @@ def test_cancel_stops_a_retry_wait_at_once() -> None:
 
 
 def test_an_answer_too_large_is_refused() -> None:
-    r = rig((200, b" " * (8 * 1024 * 1024 + 10), {}), policy=RetryPolicy(max_attempts=1))
+    r = rig((200, b" " * (8 * 1024 * 1024 + 10), {}), policy=NO_RETRIES)
     with pytest.raises(GarbledResponseError, match="larger than 8 MiB"):
         r.client.get_build("bld_1")
 

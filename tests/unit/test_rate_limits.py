@@ -1,6 +1,7 @@
-"""A rate limit is waited out, not counted as a failure: 429s do not use up the attempts
-that bound retries of real failures, only time (``throttle_seconds``) and the caller's
-deadline do; the spread after a Retry-After widens while the limit lasts."""
+"""A rate limit is waited out, not counted as a failure: 429s do not use up the seconds
+that bound retries of real failures (``budget_seconds``), only their own allowance
+(``throttle_seconds``) and the caller's deadline do; the spread after a Retry-After widens
+while the limit lasts."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ LIMITED_BARE = js(429, {"message": "Rate limit exceeded."})
 
 
 def test_429s_spend_time_not_attempts() -> None:
-    policy = RetryPolicy(max_attempts=2, throttle_seconds=100.0, retry_after_spread=0.0)
+    policy = RetryPolicy(budget_seconds=0.0, throttle_seconds=100.0, retry_after_spread=0.0)
     budget = RetryBudget(policy, started=0.0)
     rng = random.Random(0)
     now = 0.0
@@ -33,14 +34,14 @@ def test_429s_spend_time_not_attempts() -> None:
 
 
 def test_failures_between_429s_still_count() -> None:
-    budget = RetryBudget(RetryPolicy(max_attempts=2), started=0.0)
+    budget = RetryBudget(RetryPolicy(budget_seconds=5.0), started=0.0)
     rng = random.Random(0)
     assert budget.next_delay(0.0, 1.0, rng, throttled=True) is not None
-    assert budget.next_delay(2.0, None, rng) is not None  # failure 1: attempt 2 of 2 follows
-    assert budget.progress(2.0) == "attempt 2 of 2"
+    assert budget.next_delay(2.0, None, rng) is not None  # failure 1, within 5 s
+    assert budget.progress(2.0) == "attempt 3, failing for 2.0 s of up to 5s"
     assert budget.next_delay(3.0, 1.0, rng, throttled=True) is not None
     assert budget.progress(3.0).startswith("rate limited 2 times in 3.0 s")
-    assert budget.next_delay(6.0, None, rng) is None  # failure 2 of 2
+    assert budget.next_delay(6.0, None, rng) is None  # failures past their 5 s
 
 
 def test_no_wait_ends_past_the_deadline() -> None:
@@ -64,7 +65,7 @@ def test_the_spread_after_retry_after_widens_while_the_limit_lasts() -> None:
 
 
 def test_reads_wait_out_a_long_rate_limit() -> None:
-    r = rig(*[LIMITED] * 8, LIMITED_BARE, js(200, BUILD), policy=RetryPolicy(max_attempts=2))
+    r = rig(*[LIMITED] * 8, LIMITED_BARE, js(200, BUILD), policy=RetryPolicy(budget_seconds=0))
     assert r.client.get_build("bld_1").id == "bld_1"
     assert len(r.adapter.sent) == 10
     assert all(s >= 5.0 for s in r.clock.sleeps[:8])
@@ -91,7 +92,8 @@ def test_throttle_seconds_bound_a_rate_limit_that_never_lifts() -> None:
 
 @pytest.mark.parametrize("refusal", [LIMITED, LIMITED_BARE])
 def test_a_create_refused_more_often_than_the_attempts_is_made_once(refusal: Answer) -> None:
-    r = rig(*[refusal] * 9, js(201, {**BUILD, "id": "bld_new"}), policy=RetryPolicy(max_attempts=3))
+    r = rig(*[refusal] * 9, js(201, {**BUILD, "id": "bld_new"}),
+            policy=RetryPolicy(budget_seconds=0))
     build, adopted = create_or_adopt(r.client, BODY, since=r.clock.wall(), idempotency_key="k",
                                      log=r.client.log)
     assert (build.id, adopted) == ("bld_new", False)
@@ -99,17 +101,17 @@ def test_a_create_refused_more_often_than_the_attempts_is_made_once(refusal: Ans
     assert "creating the android build of version 1.0.0" in r.out.getvalue()
 
 
-def test_lost_creates_still_count_against_the_attempts() -> None:
-    r = rig(LIMITED, js(502, {}), js(200, []), js(502, {}), js(200, []), js(201, BUILD),
-            policy=RetryPolicy(max_attempts=2))
-    with pytest.raises(ServerError, match=r"gave up after 3 attempts .*1 of them rate limited"):
+def test_lost_creates_still_count_against_the_failure_budget() -> None:
+    r = rig(LIMITED, js(500, {}), js(200, []), js(500, {}), js(200, []), js(201, BUILD),
+            policy=RetryPolicy(budget_seconds=0))
+    with pytest.raises(ServerError, match=r"gave up after 2 attempts .*1 of them rate limited"):
         create_or_adopt(r.client, BODY, since=r.clock.wall(), idempotency_key="k",
                         log=r.client.log)
-    assert [req.method for req in r.adapter.sent] == ["POST", "POST", "GET", "POST", "GET"]
+    assert [req.method for req in r.adapter.sent] == ["POST", "POST", "GET"]
 
 
 def test_a_deploy_refused_more_often_than_the_attempts_is_made_once() -> None:
-    r = rig(*[LIMITED] * 7, js(201, {"id": "dep_1"}), policy=RetryPolicy(max_attempts=2))
+    r = rig(*[LIMITED] * 7, js(201, {"id": "dep_1"}), policy=RetryPolicy(budget_seconds=0))
     deploy = deploy_once(r.client, "bld_1", {}, idempotency_key="d")
     assert deploy.id == "dep_1"
     assert len(r.adapter.sent) == 8

@@ -1,22 +1,40 @@
-"""Backoff bounds, jitter, Retry-After parsing and the retry budget."""
+"""The one retry policy: what is transient, backoff bounds, jitter, Retry-After parsing, the
+budget in seconds, the helper for other calls and the unreachable time."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import statistics
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+import requests
 
+from capwrapper_action.errors import (
+    AuthError,
+    BadRequestError,
+    GarbledResponseError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnexpectedResponseError,
+)
 from capwrapper_action.retry import (
+    NO_RETRIES,
+    Retrier,
     RetryBudget,
     RetryPolicy,
     backoff,
     backoff_ceiling,
+    is_transient,
     parse_retry_after,
     plan_delay,
 )
+from tests.virtual_clock import VirtualClock
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -55,7 +73,7 @@ def test_seeded_random_gives_the_same_delays() -> None:
 
 
 def test_retry_after_is_never_undercut_and_spread_a_little() -> None:
-    policy = RetryPolicy(retry_after_spread=1.0, max_retry_after=120.0)
+    policy = RetryPolicy(retry_after_spread=1.0)
     rng = random.Random(3)
     delays = [plan_delay(1, 7.0, policy, rng) for _ in range(500)]
     assert all(7.0 <= d.seconds <= 8.0 for d in delays)
@@ -63,18 +81,18 @@ def test_retry_after_is_never_undercut_and_spread_a_little() -> None:
     assert "Retry-After 7.0 s" in delays[0].reason
 
 
-def test_retry_after_beyond_the_cap_waits_the_cap_and_says_so() -> None:
-    policy = RetryPolicy(max_retry_after=120.0)
+def test_a_long_retry_after_is_honoured_in_full_when_the_budget_allows() -> None:
+    policy = RetryPolicy(retry_after_spread=1.0)
     delay = plan_delay(1, 600.0, policy, random.Random(0))
-    assert delay.seconds == 120.0
-    assert "10m 00s" in delay.reason
-    assert "cap" in delay.describe()
+    assert 600.0 <= delay.seconds <= 601.0
+    assert "Retry-After 10m 00s" in delay.describe()
 
 
-def test_retry_after_just_under_the_cap_never_exceeds_it() -> None:
-    policy = RetryPolicy(max_retry_after=10.0, retry_after_spread=5.0)
-    rng = random.Random(0)
-    assert all(9.5 <= plan_delay(1, 9.5, policy, rng).seconds <= 10.0 for _ in range(100))
+def test_a_retry_after_beyond_the_budget_fails_at_once_naming_the_time_asked() -> None:
+    budget = RetryBudget(RetryPolicy(throttle_seconds=900.0), started=0.0)
+    assert budget.next_delay(0.0, 86400.0, random.Random(0), throttled=True) is None
+    assert "asked to wait 24h 00m (Retry-After)" in budget.refusal
+    assert "longer than the 15m 00s this step would still wait" in budget.refusal
 
 
 @pytest.mark.parametrize(
@@ -121,34 +139,145 @@ def test_retry_after_dates_with_offsets_or_naive_clocks() -> None:
     assert parse_retry_after("Sun, 01 Mar 2026 12:00:45 GMT", naive_now) == 45.0
 
 
-def test_budget_counts_attempts_including_the_first() -> None:
-    policy = RetryPolicy(max_attempts=4, base_delay=0.1, budget_seconds=1000)
+def test_failures_are_retried_for_the_budget_in_seconds_not_a_count() -> None:
+    policy = RetryPolicy(base_delay=1.0, max_delay=30.0, budget_seconds=360.0)
     budget = RetryBudget(policy, started=0.0)
     rng = random.Random(0)
-    delays = [budget.next_delay(0.0, None, rng) for _ in range(5)]
-    assert [d is not None for d in delays] == [True, True, True, False, False]
-    assert budget.attempts == 4
-    assert budget.spent(2.0) == "4 attempts in 2.0 s"
+    now, sends = 0.0, [0.0]
+    while (delay := budget.next_delay(now, None, rng)) is not None:
+        assert delay.seconds <= 30.0  # capped: a recovery is noticed within 30 s
+        now += delay.seconds
+        sends.append(now)
+    assert sends[-1] == pytest.approx(360.0)  # the last wait is cut to end at the budget
+    assert max(b - a for a, b in itertools.pairwise(sends)) <= 30.0
+    assert any(300.0 <= t <= 330.0 for t in sends)  # a 5-minute outage is ridden out
+    assert budget.attempts == len(sends)
+    assert budget.spent(now).startswith(f"{len(sends)} attempts in 6m 00s")
 
 
 def test_budget_refuses_a_wait_that_would_overrun_its_seconds() -> None:
-    policy = RetryPolicy(max_attempts=10, budget_seconds=60.0)
+    policy = RetryPolicy(budget_seconds=60.0)
     budget = RetryBudget(policy, started=100.0)
     rng = random.Random(0)
     assert budget.next_delay(110.0, 30.0, rng) is not None  # 10 + ~30 <= 60
     assert budget.next_delay(150.0, 30.0, rng) is None  # 50 + 30 > 60
+    assert "asked to wait 30.0 s" in budget.refusal
 
 
-def test_one_attempt_policy_never_retries() -> None:
-    budget = RetryBudget(RetryPolicy(max_attempts=1), started=0.0)
+def test_no_retries_policy_never_retries() -> None:
+    budget = RetryBudget(NO_RETRIES, started=0.0)
     assert budget.next_delay(0.0, None, random.Random(0)) is None
+    assert budget.next_delay(0.0, None, random.Random(0), throttled=True) is None
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"max_attempts": 0}, {"base_delay": -1.0}, {"budget_seconds": -1.0},
-     {"retry_after_spread": -0.1}],
+    [{"base_delay": -1.0}, {"budget_seconds": -1.0}, {"retry_after_spread": -0.1}],
 )
 def test_nonsense_policies_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must"):
-        RetryPolicy(**kwargs)  # type: ignore[arg-type]
+        RetryPolicy(**kwargs)
+
+
+class _Status(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (NetworkError("refused"), True),
+        (GarbledResponseError("<html>", status_code=200), True),
+        (RateLimitedError("429", status_code=429), True),
+        (ServerError("500", status_code=500), True),
+        (ServerError("503", status_code=503), True),
+        (UnexpectedResponseError("408", status_code=408), True),
+        (UnexpectedResponseError("no id"), False),
+        (AuthError("401", status_code=401), False),
+        (NotFoundError("404", status_code=404), False),
+        (BadRequestError("400", status_code=400), False),
+        (requests.ConnectionError("reset"), True),
+        (requests.ReadTimeout("slow"), True),
+        (requests.exceptions.ChunkedEncodingError("cut"), True),
+        (requests.exceptions.InvalidURL("bad"), False),
+        (_Status(502), True),  # PyGithub's GithubException carries `status`
+        (_Status(429), True),
+        (_Status(404), False),
+        (ValueError("bug"), False),
+    ],
+)
+def test_one_rule_for_what_is_transient(error: BaseException, transient: bool) -> None:
+    assert is_transient(error) is transient
+
+
+def _retrier(clock: VirtualClock, **policy: float) -> tuple[Retrier, list[str]]:
+    lines: list[str] = []
+
+    class Log:
+        def info(self, message: str) -> None:
+            lines.append(message)
+
+    return Retrier(clock, threading.Event(), Log(), policy=RetryPolicy(**policy),
+                   rng=random.Random(0)), lines
+
+
+def test_the_helper_retries_transient_failures_with_one_line_each() -> None:
+    clock = VirtualClock()
+    retrier, lines = _retrier(clock)
+    answers: list[Exception | str] = [_Status(502), requests.ConnectionError("x"), "labels"]
+
+    def call() -> str:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert retrier.call(call, "the GitHub lookup") == "labels"
+    assert len(lines) == 2
+    assert all(line.startswith("Retrying the GitHub lookup in ") for line in lines)
+    assert len(clock.sleeps) == 2
+
+
+def test_the_helper_raises_what_is_not_transient_at_once() -> None:
+    clock = VirtualClock()
+    retrier, lines = _retrier(clock)
+
+    def call() -> str:
+        raise _Status(403)
+
+    with pytest.raises(_Status):
+        retrier.call(call, "the GitHub lookup")
+    assert lines == []
+    assert clock.sleeps == []
+
+
+def test_the_helper_gives_up_at_the_budget() -> None:
+    clock = VirtualClock()
+    retrier, _ = _retrier(clock, budget_seconds=60.0)
+
+    def call() -> str:
+        raise ServerError("GET /x answered 503", status_code=503)
+
+    with pytest.raises(ServerError, match=r"gave up after \d+ attempts in 1m 00s"):
+        retrier.call(call, "GET /x")
+    assert clock.now() == pytest.approx(60.0)
+
+
+def test_unreachable_time_adds_up_the_outages() -> None:
+    clock = VirtualClock()
+    retrier, _ = _retrier(clock)
+    retrier.failed()
+    clock.advance(40)
+    retrier.failed()  # the same outage
+    clock.advance(5)
+    retrier.answered()
+    clock.advance(100)
+    retrier.answered()
+    retrier.failed()
+    clock.advance(15)
+    assert retrier.unreachable_seconds() == pytest.approx(60.0)  # 45 s, and 15 s still going
+    retrier.answered()
+    clock.advance(10)
+    assert retrier.unreachable_seconds() == pytest.approx(60.0)

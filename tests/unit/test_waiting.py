@@ -16,11 +16,11 @@ from capwrapper_action.errors import (
     AuthError,
     BadRequestError,
     CancelledError,
+    GarbledResponseError,
     NetworkError,
     NotFoundError,
     RateLimitedError,
     ServerError,
-    UnexpectedResponseError,
 )
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.result import PlatformState, RunStatus
@@ -45,7 +45,9 @@ class FakeClient:
         self.deadlines: list[float | None] = []
         self.raw: dict[str, object] = {}
 
-    def get_build(self, build_id: str, *, deadline: float | None = None) -> Build:
+    def get_build(
+        self, build_id: str, *, deadline: float | None = None, retry: bool = True
+    ) -> Build:
         now = self.clock.now()
         self.calls.append((now, build_id))
         self.deadlines.append(deadline)
@@ -205,7 +207,7 @@ def test_cancel_event_stops_the_wait() -> None:
     cancel = threading.Event()
     original = client.get_build
 
-    def get_build(build_id: str, *, deadline: float | None = None) -> Build:
+    def get_build(build_id: str, *, deadline: float | None = None, retry: bool = True) -> Build:
         if clock.now() >= 60:
             cancel.set()
         return original(build_id)
@@ -237,7 +239,7 @@ def test_cancel_already_set_sends_no_request() -> None:
         ServerError("HTTP 503 from GET /builds/bld_android", status_code=503),
         NetworkError("Connection reset"),
         RateLimitedError("HTTP 429", status_code=429),
-        UnexpectedResponseError("Expected JSON"),
+        GarbledResponseError("Expected JSON"),
     ],
 )
 def test_transient_failures_are_survived(fault: ApiError) -> None:
@@ -247,26 +249,87 @@ def test_transient_failures_are_survived(fault: ApiError) -> None:
     client.faults["bld_android"] = [None, fault, fault, fault]
     assert wait(clock, client, states, log) == RunStatus.SUCCESS
     failures = [line for _, line in log.lines if "status check failed" in line]
-    assert len(failures) == 3
-    assert "checking again in 0m 05s" in failures[0]
-    assert "checking again in 0m 20s" in failures[2]  # backoff doubles
+    assert len(failures) == 3  # one line per retry
+    assert "(backoff up to 1.0 s; " in failures[0]
+    assert "(backoff up to 4.0 s; " in failures[2]  # the ceiling doubles
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(client.calls[1:5])]
+    assert all(gap <= ceiling for gap, ceiling in zip(gaps, (1, 2, 4), strict=True))
+
+
+def test_the_status_checks_ride_out_a_long_outage_with_capped_backoff() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (30, "success")]})
+    outage = [NetworkError("Connection refused")] * 10_000
+    client.faults["bld_android"] = [None, *outage]
+
+    def recover_at(at: float) -> None:
+        pending = client.faults["bld_android"]
+        real_sleep = clock.sleep
+
+        def sleep(seconds: float, cancel: threading.Event) -> bool:
+            stop = real_sleep(seconds, cancel)
+            if clock.now() >= at:
+                pending.clear()
+            return stop
+
+        clock.sleep = sleep  # type: ignore[method-assign]
+
+    recover_at(5 + 600)  # ten minutes without an answer, well within the hour's timeout
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
+    gaps = [b - a for (a, _), (b, _) in itertools.pairwise(client.calls)]
+    assert max(gaps) <= 30.0  # capped backoff: back within 30 s of the recovery
+    assert client.calls[-1][0] <= 5 + 600 + 30
+
+
+def test_read_after_write_404s_wait_for_a_build_this_run_made() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (60, "success")]})
+    states["android"].created = True
+    client.faults["bld_android"] = [NotFoundError("HTTP 404", status_code=404)] * 3
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
+    assert len([ln for _, ln in log.lines if "status check failed" in ln]) == 3
+
+
+def test_a_404_that_outlasts_the_grace_ends_the_wait() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued")]})
+    states["android"].adopted = True
+    client.faults["bld_android"] = [NotFoundError("HTTP 404", status_code=404)] * 1000
+    with pytest.raises(NotFoundError):
+        wait(clock, client, states, log)
+    assert clock.now() <= 30.0 + 0.001
+
+
+def test_a_404_for_a_resumed_build_ends_the_wait_at_once() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued")]})
+    client.faults["bld_android"] = [NotFoundError("HTTP 404", status_code=404)]
+    with pytest.raises(NotFoundError):
+        wait(clock, client, states, log)
+    assert len(client.calls) == 1
+
+
+def test_a_retry_after_past_the_timeout_fails_at_once_naming_it() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued")]})
+    client.faults["bld_android"] = [
+        RateLimitedError("GET /builds/bld_android answered 429", status_code=429,
+                         retry_after=86400)
+    ]
+    with pytest.raises(RateLimitedError) as caught:
+        wait(clock, client, states, log, timeout=1800)
+    assert "the server asked to wait 24h 00m (Retry-After)" in caught.value.message
+    assert clock.sleeps == [] or max(clock.sleeps) < 60  # no sleep towards the day asked for
 
 
 def test_retry_after_of_a_rate_limit_is_honoured() -> None:
     clock, client, states, log = setup({"android": [(0, "queued"), (600, "success")]})
     client.faults["bld_android"] = [RateLimitedError("HTTP 429", status_code=429, retry_after=90)]
     assert wait(clock, client, states, log) == RunStatus.SUCCESS
-    assert client.calls[1][0] - client.calls[0][0] == pytest.approx(90)
+    assert 90 <= client.calls[1][0] - client.calls[0][0] <= 91  # plus a spread of up to 1 s
 
 
-def test_a_sustained_run_of_failures_ends_the_wait() -> None:
+def test_an_outage_longer_than_the_timeout_ends_as_timed_out() -> None:
     clock, client, states, log = setup({"android": [(0, "queued")]})
-    client.faults["bld_android"] = [ServerError(f"HTTP 502 ({i})") for i in range(50)]
-    with pytest.raises(ServerError):
-        wait(clock, client, states, log)
-    assert "giving up after" in log.text()
-    assert clock.now() <= 5 + 300 + 60  # five minutes after the first failure, at the latest
-    assert len(client.calls) <= 10
+    client.faults["bld_android"] = [ServerError(f"HTTP 502 ({i})") for i in range(5000)]
+    assert wait(clock, client, states, log, timeout=900) == RunStatus.TIMED_OUT
+    assert clock.now() == pytest.approx(900)  # the timeout bounds it, not a count of failures
+    assert "the status checks have failed for the last 14m 55s" in log.text()
 
 
 def test_failure_count_resets_after_a_good_answer() -> None:
@@ -398,3 +461,39 @@ def test_status_checks_never_retry_past_the_timeout() -> None:
     assert wait(clock, client, states, log, timeout=600) == RunStatus.SUCCESS
     assert client.deadlines
     assert set(client.deadlines) == {start + 600}
+
+
+@pytest.mark.parametrize("status", ["cancelled", "canceled", "expired", "aborted", "error",
+                                    "rejected", "timed out", "TIMED_OUT", "timed-out"])
+def test_a_status_that_says_the_build_ended_is_a_failure(status: str) -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (20, status.lower())]})
+    assert wait(clock, client, states, log) == RunStatus.FAILED
+    assert clock.now() < 60  # not waited on until the timeout
+    build = states["android"].build
+    assert build is not None
+    assert build.failed
+    assert f"unknown status '{status.lower()}': the build has ended" in log.text()
+
+
+def test_an_unknown_status_with_completed_at_has_ended() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (20, "done")]})
+    client.raw = {"completedAt": "2026-01-01T00:00:20Z"}
+
+    def get_build(build_id: str, *, deadline: float | None = None, retry: bool = True) -> Build:
+        now = clock.now()
+        client.calls.append((now, build_id))
+        status = "done" if now >= 20 else "queued"
+        done = client.created + timedelta(seconds=20) if status == "done" else None
+        return Build(id=build_id, status=status, completed_at=done)
+
+    client.get_build = get_build  # type: ignore[method-assign]
+    assert wait(clock, client, states, log) == RunStatus.FAILED
+    assert clock.now() < 60
+
+
+def test_queue_timeout_measures_only_until_the_build_first_leaves_the_queue() -> None:
+    clock, client, states, log = setup(
+        {"android": [(0, "queued"), (30, "building"), (60, "queued"), (400, "success")]}
+    )
+    assert wait(clock, client, states, log, queue_timeout=120) == RunStatus.SUCCESS
+    assert "queue-timeout" not in log.text()
