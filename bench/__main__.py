@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import chart, e2e, footprint, image, polling, report, scale, startup
+from bench import chart, e2e, faults, footprint, image, polling, report, scale, startup
 from bench import harness as H
 
 SECTIONS = tuple(report.TITLES)
@@ -40,6 +40,8 @@ FULL: dict[str, Any] = {
     "scale_build_seconds": scale.BUILD_SECONDS,
     "footprint_build_seconds": footprint.BUILD_SECONDS,
     "image_runs": image.RUNS,
+    "faults_runs": list(faults.RUNS),
+    "faults_outages": list(faults.OUTAGES),
 }
 QUICK: dict[str, Any] = {
     "startup_runs": 3,
@@ -50,6 +52,8 @@ QUICK: dict[str, Any] = {
     "scale_build_seconds": 3.0,
     "footprint_build_seconds": 1.0,
     "image_runs": 1,
+    "faults_runs": [1, 3],
+    "faults_outages": [30.0],
 }
 
 
@@ -79,6 +83,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale-build-seconds", type=float)
     parser.add_argument("--footprint-build-seconds", type=float)
     parser.add_argument("--image-runs", type=int)
+    parser.add_argument("--faults-runs", type=int, nargs="+")
+    parser.add_argument("--faults-outages", type=float, nargs="+")
     return parser.parse_args(argv)
 
 
@@ -119,6 +125,11 @@ def jobs(z: dict[str, Any]) -> dict[str, tuple[str, Callable[[], dict[str, Any]]
         "image": (
             f"python -m bench.image --runs {z['image_runs']}",
             lambda: image.run(z["image_runs"]),
+        ),
+        "faults": (
+            f"python -m bench.faults --runs {' '.join(str(n) for n in z['faults_runs'])} "
+            f"--outages {' '.join(f'{s:g}' for s in z['faults_outages'])}",
+            lambda: faults.run(z["faults_runs"], z["faults_outages"]),
         ),
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bench import e2e, footprint, image, polling, scale, startup
+from bench import e2e, faults, footprint, image, polling, scale, startup
 
 Section = dict[str, Any]  # {"command", "machine", "seconds", "data"}
 
@@ -16,6 +16,7 @@ TITLES = {
     "scale": "4. Scale: parallel jobs sharing one API key",
     "footprint": "5. Footprint: memory and installed size",
     "image": "6. Image: its layers, and what a job pays before the action starts",
+    "faults": "7. Faults: runs through API outages",
 }
 
 METHODS = {
@@ -92,6 +93,7 @@ METHODS = {
         "`docker build` to the first request, the release's `verify` job the time from "
         "`docker pull` to the first request, on each platform."
     ),
+    "faults": faults.METHOD,
 }
 
 
@@ -112,6 +114,7 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "scale": scale.markdown,
     "footprint": footprint.markdown,
     "image": image.render,
+    "faults": faults.markdown,
 }
 
 
@@ -156,6 +159,8 @@ def _headline(name: str, data: dict[str, Any]) -> tuple[str, str, str]:
             "; ".join(cells),
             "every run succeeds: " + ("met" if ok else "**not met**"),
         )
+    if name == "faults":
+        return faults.headline(data)
     checks = polling.targets([polling.Row(**r) for r in data["rows"]])
     met = sum(c["met"] for c in checks)
     return ("`auto` polling targets met", f"{met} of {len(checks)}", "see section 2")

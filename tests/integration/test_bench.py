@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bench import __main__ as cli
-from bench import chart, e2e, footprint, report, scale, startup
+from bench import chart, e2e, faults, footprint, report, scale, startup
 from bench import harness as H
+from bench.outage import SharedClock
 
+QUEUE_AND_BUILD = faults.QUEUE_SECONDS + faults.BUILD_SECONDS
 IMPORTTIME = """\
 import time: self [us] | cumulative | imported package
 import time:       120 |        120 |   _io
@@ -181,3 +184,35 @@ def test_scale_report_sets_the_last_run_against_the_least_time_the_limit_allows(
     assert "done after 265 s" in text
     assert "40 runs gave up the build history" in text
     assert "gave up" not in scale._pace({**s, "no_history": 0})
+
+
+def test_fault_benchmark_rides_out_a_short_outage(tmp_path: Path) -> None:
+    row = faults.run_scenario("create", 30.0, 2, tmp_path)
+    assert (row["failed_runs"], row["duplicate_builds"], row["duplicate_deploys"]) == (0, 0, 0)
+    assert row["failed_requests"] > 0
+    assert row["affected_runs"] == 2
+    assert 0.0 <= row["recovery_max_s"] <= 31.0  # the backoff is capped at 30 s
+    assert row["virtual_s"] > QUEUE_AND_BUILD  # virtual time: minutes, in a second or two
+    assert "| 2 | 30 s | create | 0 | 0 | 0 |" in faults.table([row])
+    _, measured, target = faults.headline({"rows": [row]})
+    assert (measured.split(" (")[0], target) == ("0 / 0 / 0", "0 / 0 / 0: met")
+
+
+def test_the_shared_clock_moves_only_when_every_run_sleeps() -> None:
+    clock = SharedClock(epoch=0.0)
+    woke: list[tuple[str, float]] = []
+
+    def sleeper(name: str, seconds: float) -> None:
+        clock.sleep(seconds, threading.Event())
+        woke.append((name, clock.now()))
+        clock.leave()
+
+    clock.join()
+    clock.join()
+    threads = [threading.Thread(target=sleeper, args=("long", 300.0)),
+               threading.Thread(target=sleeper, args=("short", 30.0))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert woke == [("short", 30.0), ("long", 300.0)]
