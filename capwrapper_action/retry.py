@@ -16,6 +16,10 @@ here: API requests, creates and deploys (``api``), status checks (``wait``), bin
   rate limit lasts. When the server asks for longer than the budget has left, the call fails
   at once, naming the time asked for: no sleep ever ends past the point of giving up.
 - **Unreachable time**: ``Retrier`` adds up how long requests kept failing, for the report.
+
+Calls to other APIs (the GitHub API: commit statuses, comments, the label lookup) take
+``Retrier.call``. PyGithub also gets ``quick_get_retry``: two quick urllib3 retries of a GET on
+the same transient statuses, within a second and not logged, for blips.
 """
 
 from __future__ import annotations
@@ -24,9 +28,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import requests
 
@@ -41,6 +43,9 @@ from capwrapper_action.errors import (
 )
 from capwrapper_action.timeutil import Clock, format_duration
 
+if TYPE_CHECKING:
+    from urllib3.util.retry import Retry
+
 T = TypeVar("T")
 TRANSIENT_STATUSES = frozenset({408, 425, 429, *range(500, 600)})
 _TRANSIENT_EXCEPTIONS = (
@@ -49,7 +54,20 @@ _TRANSIENT_EXCEPTIONS = (
     requests.exceptions.ChunkedEncodingError,  # a body cut short
     requests.exceptions.ContentDecodingError,
 )
-_MAX_HEADER = 64  # a Retry-After longer than this is not a value we would honour anyway
+
+
+def quick_get_retry(retries: int) -> Retry:
+    """urllib3's retry for a library that takes one (PyGithub): ``retries`` quick tries of a
+    GET (0.25 s backoff) on the transient statuses other than 429 (a rate limit is waited out
+    only by ``Retrier``, which reads ``Retry-After``), and on connection errors."""
+    from urllib3.util.retry import Retry
+
+    statuses = frozenset(s for s in TRANSIENT_STATUSES if s != 429)  # noqa: PLR2004
+    return Retry(
+        total=retries, connect=retries, read=min(retries, 1), status=retries,
+        backoff_factor=0.25, status_forcelist=statuses, allowed_methods=frozenset({"GET"}),
+        raise_on_status=False, respect_retry_after_header=False,
+    )
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -133,35 +151,6 @@ def _doubled(first: float, retry_number: int, cap: float) -> float:
     if exponent > 60:  # noqa: PLR2004 - 2**60 s is beyond any cap; avoid float overflow
         return cap
     return min(cap, first * 2.0**exponent)
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delay-seconds (``"7"``, ``"1.5"``) or an
-    HTTP date, taken relative to ``now`` (a date in the past means 0). None when absent or
-    unreadable."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text or len(text) > _MAX_HEADER:
-        return None
-    seconds = _as_number(text)
-    if seconds is not None:
-        return seconds
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:  # "-0000" and obsolete forms: HTTP dates are GMT
-        when = when.replace(tzinfo=UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def _as_number(text: str) -> float | None:
-    if not all(ch.isdigit() or ch == "." for ch in text) or text.count(".") > 1 or text == ".":
-        return None
-    return float(text)  # digits and one dot: always a finite number
 
 
 def _secs(seconds: float) -> str:

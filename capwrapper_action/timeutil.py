@@ -6,8 +6,10 @@ import re
 import threading
 import time
 from datetime import UTC, datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Protocol
 
+_MAX_HEADER = 64  # a Retry-After longer than this is not a value we would honour anyway
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
     r"(Z|z|[+-]\d{2}:?\d{2})?$"
@@ -77,3 +79,32 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delay-seconds (``"7"``, ``"1.5"``) or an
+    HTTP date, taken relative to ``now`` (a date in the past means 0). None when absent or
+    unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text or len(text) > _MAX_HEADER:
+        return None
+    seconds = _as_number(text)
+    if seconds is not None:
+        return seconds
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000" and obsolete forms: HTTP dates are GMT
+        when = when.replace(tzinfo=UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _as_number(text: str) -> float | None:
+    if not all(ch.isdigit() or ch == "." for ch in text) or text.count(".") > 1 or text == ".":
+        return None
+    return float(text)  # digits and one dot: always a finite number

@@ -27,7 +27,7 @@ from capwrapper_action.errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from capwrapper_action.retry import parse_retry_after
+from capwrapper_action.timeutil import parse_retry_after
 
 # A gateway answered in the application's place: the request never reached it, so a create
 # or deploy that got one was not carried out and may be sent again.

@@ -55,17 +55,16 @@ GithubFactory = Callable[[str, str], "Github"]
 """``(api_url, token) -> Github``; ``make_github`` is the default."""
 
 
-def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 0) -> Github:
-    """A PyGithub client for ``api_url`` with short timeouts and no throttling. urllib3
-    retries nothing by default: ``retry.Retrier.call`` around the calls does."""
+def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2) -> Github:
+    """A PyGithub client for ``api_url`` with short timeouts and no throttling. Its GETs are
+    retried ``retries`` times within a second by urllib3, on the statuses ``retry`` deems
+    transient (``retry.quick_get_retry``); longer outages are left to ``Retrier.call``
+    around the calls that matter (the label lookup)."""
     import github
-    from urllib3.util.retry import Retry
 
-    retry = Retry(
-        total=retries, connect=retries, read=min(retries, 1), status=retries,
-        backoff_factor=0.25, status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}),
-        raise_on_status=False, respect_retry_after_header=False,
-    )
+    from capwrapper_action.retry import quick_get_retry
+
+    retry = quick_get_retry(retries)
     return github.Github(
         base_url=api_url, auth=github.Auth.Token(token), timeout=timeout, retry=retry,
         lazy=True, seconds_between_requests=None, seconds_between_writes=None,

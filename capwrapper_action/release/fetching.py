@@ -26,8 +26,8 @@ import requests
 from capwrapper_action.api.models import Platform
 from capwrapper_action.errors import ApiError, CancelledError, DownloadError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.retry import TRANSIENT_STATUSES, Retrier, is_transient, parse_retry_after
-from capwrapper_action.timeutil import Clock
+from capwrapper_action.retry import TRANSIENT_STATUSES, Retrier, is_transient
+from capwrapper_action.timeutil import Clock, parse_retry_after
 
 CHUNK_SIZE = 256 * 1024
 PROGRESS_EVERY = 5.0  # seconds between progress lines of one download

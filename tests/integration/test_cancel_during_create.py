@@ -36,12 +36,14 @@ def run_cancelled(sim: Simulator, root: Path, *, slow: float) -> tuple[int, Runn
         "platforms": "android", "poll-interval": "5",
     }
     sim.faults.add(Fault(endpoint="create_build", kind="slow", seconds=slow))
+    env = runner.with_inputs(inputs)
+    env.pop("GITHUB_REPOSITORY")  # no GitHub API calls: the create is the slow request
     out = io.StringIO()
     timer = threading.Timer(0.3, os.kill, args=(os.getpid(), signal.SIGINT))
     with Cancellation() as cancellation:
         timer.start()
         try:
-            code = run(runner.with_inputs(inputs), stdout=out, cancellation=cancellation)
+            code = run(env, stdout=out, cancellation=cancellation)
         finally:
             timer.cancel()
     return code, runner, out.getvalue()

@@ -31,9 +31,9 @@ from capwrapper_action.retry import (
     backoff,
     backoff_ceiling,
     is_transient,
-    parse_retry_after,
     plan_delay,
 )
+from capwrapper_action.timeutil import parse_retry_after
 from tests.virtual_clock import VirtualClock
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
