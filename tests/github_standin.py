@@ -7,15 +7,10 @@ It answers what PyGithub requests for the commit → pull request → labels loo
 - ``GET {prefix}/repos/{owner}/{repo}/pulls/{number}``
 - ``GET {prefix}/repos/{owner}/{repo}/issues/{number}/labels``
 
-and the pull request comments (issue comments, like GitHub):
-
-- ``GET {prefix}/repos/{owner}/{repo}/issues/{number}`` and ``…/issues/{number}/comments``
-  (oldest first, ``per_page`` (default 30, at most 100) and ``page``, a ``Link`` header)
-- ``POST {prefix}/repos/{owner}/{repo}/issues/{number}/comments``
-- ``GET``/``PATCH {prefix}/repos/{owner}/{repo}/issues/comments/{id}``
-
-A token registered with ``can_write_pulls=False`` (a read-only or fork token) gets 403
-``Resource not accessible by integration`` on the writes.
+and the pull request comments (``tests/standin_comments.py``): ``GET …/issues/{n}/comments``
+(oldest first, paginated with a ``Link`` header), ``POST`` there, ``PATCH
+…/issues/comments/{id}``, and ``GET …/commits/{sha}`` for a commit's message. A token
+registered with ``can_write_pulls=False`` (a read-only or fork token) gets 403 on the writes.
 
 and the commit statuses (``tests/standin_statuses.py``): ``POST …/statuses/{sha}``,
 ``GET …/statuses/{sha}``, ``GET …/commits/{ref}/statuses`` (newest first, paginated with a
@@ -40,6 +35,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.standin_comments import (
+    BOT_LOGIN,
+    COMMENT_ENDPOINTS,
+    COMMENT_ROUTES,
+    CommentBook,
+    StandinComment,
+)
 from tests.standin_statuses import STATUS_ENDPOINTS, STATUS_ROUTES, StatusBook
 
 _ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -49,16 +51,6 @@ _ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("labels", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/labels$")),
 )
 _PULL_ENDPOINTS = frozenset({"commit_pulls", "pull", "labels"})
-_COMMENT_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("issue", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)$")),
-    ("issue_comments",
-     re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<number>\d+)/comments$")),
-    ("comment", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/issues/comments/(?P<id>\d+)$")),
-)
-# A commit's message, for the ${commit.message} placeholder on pull request runs.
-_COMMIT_ROUTE = ("commit", re.compile(r"^/repos/(?P<repo>[^/]+/[^/]+)/commits/(?P<sha>[0-9a-f]+)$"))
-_COMMENT_ENDPOINTS = frozenset(name for name, _ in _COMMENT_ROUTES)
-BOT_LOGIN = "github-actions[bot]"
 
 
 @dataclass
@@ -74,23 +66,6 @@ class StandinPull:
     head_repo: str | None = None  # None: the same repository (not a fork)
     title: str = ""  # "" shows as "Pull request <number>"
     body: str | None = None
-
-
-@dataclass
-class StandinComment:
-    """An issue comment; ``edits`` counts the PATCHes it received, ``bodies`` holds every
-    body it had, the first one first."""
-
-    id: int
-    number: int
-    body: str
-    login: str = BOT_LOGIN
-    user_type: str = "Bot"
-    edits: int = 0
-    bodies: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.bodies.append(self.body)
 
 
 @dataclass(frozen=True)
@@ -121,8 +96,7 @@ class GitHubStandin:
     tokens: dict[str, _Token] = field(default_factory=dict)
     fail_status: int | None = None
     requests: list[LoggedRequest] = field(default_factory=list)
-    comments: dict[int, StandinComment] = field(default_factory=dict)
-    commit_messages: dict[str, str] = field(default_factory=dict)  # sha -> message
+    comment_book: CommentBook = field(default_factory=CommentBook)
     statuses: StatusBook = field(default_factory=StatusBook)
     _server: ThreadingHTTPServer | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -227,10 +201,10 @@ class GitHubStandin:
         known = self.tokens.get(token.strip()) if scheme.lower() in ("token", "bearer") else None
         if known is None:
             return 401, _message("Bad credentials"), {}
-        if endpoint in _COMMENT_ENDPOINTS and match.get("repo") == self.repository:
-            return self._comment_request(method, endpoint, match, known, body)
-        if endpoint == "commit" and method == "GET" and match.get("repo") == self.repository:
-            return self._commit_json(match["sha"])
+        if endpoint in COMMENT_ENDPOINTS and match.get("repo") == self.repository:
+            return self.comment_book.answer(method, endpoint, match, body, self._base(),
+                                            has_pull=self.pulls.__contains__,
+                                            can_write=known.can_write_pulls)
         if endpoint in STATUS_ENDPOINTS and match.get("repo") == self.repository:
             return self.statuses.answer(method, endpoint, match, body, self._base(),
                                         can_write=known.can_write_statuses)
@@ -293,110 +267,27 @@ class GitHubStandin:
         return data
 
 
-    # -- issue comments --------------------------------------------------------------------
+    # -- issue comments (tests/standin_comments.py) -----------------------------------------
+    @property
+    def comments(self) -> dict[int, StandinComment]:
+        return self.comment_book.comments
+
+    @property
+    def commit_messages(self) -> dict[str, str]:
+        return self.comment_book.commit_messages
+
     def add_comment(
         self, number: int, body: str, *, login: str = BOT_LOGIN, user_type: str = "Bot"
     ) -> StandinComment:
         """A comment as if someone (by default the Actions bot) had written it."""
-        with self._lock:
-            comment = StandinComment(len(self.comments) + 1, number, body, login, user_type)
-            self.comments[comment.id] = comment
-        return comment
+        return self.comment_book.add(number, body, login=login, user_type=user_type)
 
     def comments_on(self, number: int) -> list[StandinComment]:
-        with self._lock:
-            return [c for c in self.comments.values() if c.number == number]
-
-    def _comment_request(
-        self, method: str, endpoint: str, match: dict[str, str], token: _Token, body: bytes
-    ) -> tuple[int, Any, dict[str, str]]:
-        writes = {("issue_comments", "POST"), ("comment", "PATCH")}
-        if (endpoint, method) not in writes | {(endpoint, "GET")}:
-            return 404, _message("Not Found"), {}
-        if (endpoint, method) in writes and not token.can_write_pulls:
-            return 403, _message("Resource not accessible by integration"), {}
-        if endpoint == "comment":
-            return self._one_comment(method, int(match["id"]), body)
-        number = int(match["number"])
-        if number not in self.pulls:
-            return 404, _message("Not Found"), {}
-        if endpoint == "issue":
-            return 200, self._issue_json(number), {}
-        if method == "POST":
-            text = _body_text(body)
-            if text is None:
-                return 422, _message("Validation Failed: body is required"), {}
-            return 201, self._comment_json(self.add_comment(number, text)), {}
-        return self._comment_page(number, match)
-
-    def _one_comment(
-        self, method: str, comment_id: int, body: bytes
-    ) -> tuple[int, Any, dict[str, str]]:
-        comment = self.comments.get(comment_id)
-        if comment is None:
-            return 404, _message("Not Found"), {}
-        if method == "PATCH":
-            text = _body_text(body)
-            if text is None:
-                return 422, _message("Validation Failed: body is required"), {}
-            with self._lock:
-                comment.body, comment.edits = text, comment.edits + 1
-                comment.bodies.append(text)
-        return 200, self._comment_json(comment), {}
-
-    def _comment_page(
-        self, number: int, query: dict[str, str]
-    ) -> tuple[int, Any, dict[str, str]]:
-        per_page = max(1, min(100, int(query.get("per_page") or 30)))
-        page = max(1, int(query.get("page") or 1))
-        items = self.comments_on(number)
-        chosen = items[(page - 1) * per_page: page * per_page]
-        headers = {}
-        if page * per_page < len(items):
-            url = f"{self._base()}/issues/{number}/comments?per_page={per_page}&page={page + 1}"
-            headers["Link"] = f'<{url}>; rel="next"'
-        return 200, [self._comment_json(c) for c in chosen], headers
-
-    def _commit_json(self, sha: str) -> tuple[int, Any, dict[str, str]]:
-        message = self.commit_messages.get(sha)
-        if message is None:
-            return 422, _message(f"No commit found for SHA: {sha}"), {}
-        url = f"{self._base()}/commits/{sha}"
-        data = {"sha": sha, "url": url, "commit": {"message": message, "url": url}}
-        return 200, data, {}
-
-    def _issue_json(self, number: int) -> dict[str, Any]:
-        pull = self.pulls[number]
-        return {
-            "url": f"{self._base()}/issues/{number}", "id": 2000 + number, "number": number,
-            "state": pull.state, "title": pull.title or f"Pull request {number}",
-            "body": pull.body,
-            "pull_request": {"url": f"{self._base()}/pulls/{number}"},
-        }
-
-    def _comment_json(self, comment: StandinComment) -> dict[str, Any]:
-        return {
-            "id": comment.id, "body": comment.body,
-            "url": f"{self._base()}/issues/comments/{comment.id}",
-            "issue_url": f"{self._base()}/issues/{comment.number}",
-            "html_url": f"https://github.example/{self.repository}/pull/{comment.number}"
-                        f"#issuecomment-{comment.id}",
-            "user": {"login": comment.login, "id": 41898282, "type": comment.user_type},
-            "created_at": "2024-05-01T12:00:00Z", "updated_at": "2024-05-01T12:00:00Z",
-        }
-
-
-def _body_text(body: bytes) -> str | None:
-    try:
-        data = json.loads(body or b"{}")
-    except ValueError:
-        return None
-    text = data.get("body") if isinstance(data, dict) else None
-    return text if isinstance(text, str) and text else None
+        return self.comment_book.on(number)
 
 
 def _route(path: str) -> tuple[str, dict[str, str]]:
-    for name, pattern in (*_ROUTES, *_COMMENT_ROUTES, _COMMIT_ROUTE, *STATUS_ROUTES):
+    for name, pattern in (*_ROUTES, *COMMENT_ROUTES, *STATUS_ROUTES):
         m = pattern.match(path.rstrip("/"))
         if m:
             return name, m.groupdict()

@@ -13,6 +13,7 @@ never holds the token.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class CommentSync:
             comment = self._known.get((number, marker))
             if comment is None:
                 comment = _find(issue.get_comments(), marker)
+            written: Written
             if comment is None:
                 comment, written = issue.create_comment(body), "created"
             elif comment.body == body:
@@ -68,18 +70,15 @@ class CommentSync:
         except Exception as exc:  # every way of failing becomes one readable reason
             raise _explain(exc, self._api_url, self._token) from None
         self._known[(number, marker)] = comment
-        return written  # type: ignore[return-value]
+        return written
 
 
-def _find(comments: object, marker: str) -> IssueComment | None:
-    mine = [
-        c
-        for c in itertools.islice(comments, MAX_SCANNED)  # type: ignore[call-overload]
-        if (c.body or "").startswith(marker)
-    ]
+def _find(comments: Iterable[IssueComment], marker: str) -> IssueComment | None:
+    scanned = itertools.islice(comments, MAX_SCANNED)
+    mine = [c for c in scanned if (c.body or "").startswith(marker)]
     by_bot = [c for c in mine if getattr(c.user, "type", "") == "Bot"]
-    chosen: IssueComment | None = (by_bot or mine or [None])[0]
-    return chosen
+    preferred = by_bot or mine
+    return preferred[0] if preferred else None
 
 
 def _explain(exc: BaseException, api_url: str, token: str) -> CommentError:

@@ -14,9 +14,10 @@ import pytest
 from capwrapper_simulator import SimConfig, Simulator
 from capwrapper_simulator.faults import Fault
 from tests.end_to_end.docker_mirror import ActionImage
-from tests.github_standin import GitHubStandin, StandinComment
+from tests.github_standin import GitHubStandin
 from tests.markdown_text import outside_code_blocks
 from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA, RunnerEnv
+from tests.standin_comments import StandinComment
 
 TOKEN = "ghs_runner-test-token"  # what tests.runner_files passes as github-token
 HEAD = "4" * 40
