@@ -152,10 +152,11 @@ class PullRequestFeedback:
 
 
 def _fail(result: RunResult, failure: tuple[str, str]) -> None:
+    """Fail a run that would have succeeded; a run that failed already keeps its own error
+    (the reason a reader must see first) and gets the comment's failure as a note."""
     message, hint = failure
-    if result.error is not None:
+    if result.error is not None or result.status not in (RunStatus.SUCCESS, RunStatus.CREATED):
         result.notes.append(message)
         return
     result.error = ActionError(message, hint=hint, title=TITLE)
-    if result.status in (RunStatus.SUCCESS, RunStatus.CREATED):
-        result.status = RunStatus.FAILED
+    result.status = RunStatus.FAILED

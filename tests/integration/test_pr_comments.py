@@ -227,3 +227,12 @@ def test_resumed_builds_are_keyed_by_their_own_bundle_id(github: GitHubStandin) 
     run_once(github, context(github), bundle="")  # build-id given: no bundle-id input
     (comment,) = github.comments_on(12)
     assert comment.body.startswith(any_marker(LIVING, "com.example.shop", ("android",)))
+
+
+def test_always_keeps_a_failed_runs_own_error(github: GitHubStandin) -> None:
+    made, _ = feedback(github, context(github), mode="always", token=READ_ONLY)
+    res = result("failed", RunStatus.FAILED)  # a build failed: no error object, status failed
+    made.finish(res)
+    assert res.status == RunStatus.FAILED
+    assert res.error is None  # the failed build stays the reason shown first
+    assert any("403" in note for note in res.notes)
