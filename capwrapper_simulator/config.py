@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 PLATFORMS = ("android", "ios")
-ListShape = Literal["data", "array", "builds", "items", "cursor"]
-LIST_SHAPES: tuple[ListShape, ...] = ("data", "array", "builds", "items", "cursor")
+ListShape = Literal["data", "array", "builds", "items", "cursor", "link"]
+LIST_SHAPES: tuple[ListShape, ...] = ("data", "array", "builds", "items", "cursor", "link")
 RetryAfterStyle = Literal["seconds", "http-date", "none"]
 RETRY_AFTER_STYLES: tuple[RetryAfterStyle, ...] = ("seconds", "http-date", "none")
 TimestampStyle = Literal["millis-z", "micros-offset", "seconds-z"]

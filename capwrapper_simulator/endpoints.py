@@ -79,6 +79,9 @@ class Endpoints:
         now = self.clock.now()
         base = self._base(request)
         items = [build_view(b, now, self.config, self.signer, base) for b in page]
+        if self.config.list_shape == "link":  # a bare array; the next page in a Link header
+            link = {"Link": f'<{base}/builds?limit={limit}&cursor={next_cursor}>; rel="next"'}
+            return json_reply(200, items, link if next_cursor else None)
         return json_reply(200, list_body(items, next_cursor, self.config.list_shape))
 
     def create_deploy(self, request: Request) -> Reply:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from capwrapper_simulator.config import SimConfig
 from capwrapper_simulator.replies import Reply, error_reply, html_reply, non_json_reply
+from capwrapper_simulator.state import SimState
 from capwrapper_simulator.throttle import too_many_requests
+from capwrapper_simulator.validation import InvalidRequest, validate_build_request
 
 ENDPOINTS = ("create_build", "get_build", "list_builds", "create_deploy", "download")
 ANY_ENDPOINT = "*"
@@ -20,6 +24,10 @@ FAULT_KINDS = (
     "non_json",  # 200 with a non-JSON body; the action is not performed
     "rate_limited",  # 429, Retry-After as `retry_after` says, `seconds` long
     "truncate",  # answer normally but send only half the body, then close
+    # create_build only: another client first creates a build of the same bundle id, platform
+    # and version (the request's fields, overridden by `body` as a JSON object), so the
+    # request is then refused with 400 "version must be higher", as in a race between runs.
+    "version_taken",
 )
 _DEFAULT_STATUS = {"http_error": 500, "html_error": 502}
 # Kinds answered by the fault itself, without reaching the API.
@@ -142,3 +150,23 @@ def _phrase(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def take_version(request_body: bytes, overrides: str | None, state: SimState, config: SimConfig,
+                 now: float) -> None:
+    """``version_taken``: another client creates the build the request asks for, first. A body
+    that is not a valid create is left to the endpoint to refuse."""
+    try:
+        fields = json.loads(request_body or b"{}")
+        extra = json.loads(overrides) if overrides else {}
+    except ValueError:
+        return
+    if not isinstance(fields, dict) or not isinstance(extra, dict):
+        return
+    fields.update(extra)
+    try:
+        validate_build_request(fields)
+        state.add_build(fields, config.plan_for(str(fields["platform"])), now,
+                        fingerprint="another-client")
+    except InvalidRequest:
+        return

@@ -16,7 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 from capwrapper_simulator.api import UNKNOWN, Gate, Request, route
 from capwrapper_simulator.clock import SimClock
 from capwrapper_simulator.config import SimConfig
-from capwrapper_simulator.faults import ANSWERING_KINDS, FaultSet, FiredFault, fault_reply
+from capwrapper_simulator.faults import (
+    ANSWERING_KINDS,
+    FaultSet,
+    FiredFault,
+    fault_reply,
+    take_version,
+)
 from capwrapper_simulator.replies import Reply, error_reply
 from capwrapper_simulator.state import RequestRecord, SimState
 
@@ -111,6 +117,9 @@ class SimHandler(BaseHTTPRequestHandler):
         kind = fault.kind if fault else None
         if fault is not None and kind == "slow":
             backend.stopping.wait(fault.seconds)
+        if fault is not None and kind == "version_taken" and request.endpoint == "create_build":
+            take_version(request.body, fault.body, backend.state, backend.config,
+                         backend.clock.now())
         if kind == "drop_before_action":
             self._log(request, None, kind)
             self._drop()

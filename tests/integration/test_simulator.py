@@ -678,3 +678,30 @@ def test_command_line_rejects_bad_settings(
         main(["--port", "0", *argv])
     assert stopped.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+def test_link_shape_pages_by_header(clock: ManualClock) -> None:
+    with Simulator(SimConfig(list_shape="link"), clock=clock) as sim:
+        for n in range(3):
+            sim.seed_build(platform="android", bundle_id=f"com.example.app{n}", version="1.0.0")
+        api = Api(sim)
+        first = api.get("/builds", params={"limit": "2"})
+        assert len(first.json()) == 2
+        link = first.headers["Link"]
+        assert link.startswith(f"<{sim.base_url}/builds?limit=2&cursor=")
+        assert 'rel="next"' in link
+        second = requests.get(link[1:link.index(">")], headers=AUTH, timeout=5)
+        assert len(second.json()) == 1
+        assert "Link" not in second.headers
+
+
+def test_version_taken_fault_makes_the_create_lose_a_race(sim: Simulator) -> None:
+    sim.faults.add(Fault(endpoint="create_build", kind="version_taken",
+                         body='{"appName": "Another run"}'))
+    api = Api(sim)
+    refused = api.create(version="1.2.0")
+    assert refused.status_code == 400
+    assert "must be higher than 1.2.0" in refused.json()["message"]
+    (taker,) = sim.builds()
+    assert (taker.record.version, taker.record.fields["appName"]) == ("1.2.0", "Another run")
+    assert api.create(version="1.2.1").status_code == 201
