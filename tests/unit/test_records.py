@@ -1,0 +1,178 @@
+"""The pieces of pipelines that remember: Link-header pages, the commit record's text, the
+version history and its checks, deploy wording, the error output, a success without a link."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from capwrapper_action.api.models import Build, Deploy, Platform
+from capwrapper_action.api.pages import Page, next_link, parse_page
+from capwrapper_action.errors import ActionError, DownloadError
+from capwrapper_action.ghio import ActionIO
+from capwrapper_action.github.statuses import MAX_DESCRIPTION, describe, parse, state_for
+from capwrapper_action.release.adopting import settings_fingerprint
+from capwrapper_action.release.building import preflight
+from capwrapper_action.release.download import download_artifacts
+from capwrapper_action.release.history import read_history
+from capwrapper_action.report.deploys import describe_deploy
+from capwrapper_action.report.outputs import build_outputs
+from capwrapper_action.result import PlatformState, RunResult, RunStatus
+from tests.virtual_clock import VirtualClock
+
+BASE = "https://api.capwrapper.com/v1"
+LOG = ActionIO(io.StringIO())
+
+
+def build(build_id: str, version: str, platform: str = "android",
+          bundle: str = "com.example.shop", status: str = "success") -> Build:
+    return Build(build_id, status, platform, version, bundle)
+
+
+# -- Link headers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", [
+    f'<{BASE}/builds?limit=100&cursor=abc>; rel="next"',
+    f'<{BASE}/builds?cursor=first>; rel="first", <{BASE}/builds?limit=100&cursor=abc>; rel=next',
+    '</v1/builds?limit=100&cursor=abc>; rel="prev next"',
+])
+def test_a_link_header_gives_the_next_page(header: str) -> None:
+    assert next_link(header, BASE, LOG) == {"limit": "100", "cursor": "abc"}
+
+
+def test_a_link_to_another_host_is_not_followed() -> None:
+    assert next_link('<https://evil.example/builds?cursor=x>; rel="next"', BASE, LOG) is None
+
+
+def test_the_link_header_wins_over_a_bare_array() -> None:
+    page = parse_page([{"id": "bld_1"}], BASE, LOG, link=f'<{BASE}/builds?cursor=z>; rel="next"')
+    assert page.next_params == {"cursor": "z"}
+
+
+# -- the record on the commit -------------------------------------------------------------------
+
+
+def test_description_round_trip_and_length() -> None:
+    state = PlatformState("ios", build=build("bld_abc123", "1.4.0", "ios"))
+    state.deploy = Deploy("dep_xyz", "bld_abc123", "queued")
+    text = describe(state, "3f9a1c2e")
+    assert text == "1.4.0 · build bld_abc123 · deploy dep_xyz · settings 3f9a1c2e"
+    record = parse("ios", "success", text, None)
+    assert record is not None
+    assert (record.version, record.build_id, record.deploy_id, record.settings) == (
+        "1.4.0", "bld_abc123", "dep_xyz", "3f9a1c2e")
+    long = PlatformState("ios", build=build("bld_" + "x" * 60, "1.4.0-" + "rc" * 20, "ios"))
+    long.deploy = Deploy("dep_" + "y" * 60, "b", None)
+    text = describe(long, "3f9a1c2e")
+    assert len(text) <= MAX_DESCRIPTION
+    assert "build bld_" in text
+
+
+def test_a_description_naming_no_build_is_no_record() -> None:
+    assert parse("android", "success", "Deployed by another tool", None) is None
+
+
+@pytest.mark.parametrize(("status", "state"), [
+    ("queued", "pending"), ("building", "pending"), ("success", "success"),
+    ("failed", "failure"),
+])
+def test_the_state_follows_the_build(status: str, state: str) -> None:
+    assert state_for(PlatformState("android", build=build("b", "1.0.0", status=status))) == state
+
+
+def test_the_settings_fingerprint_ignores_the_version_only() -> None:
+    body = {"url": "https://a.example", "appName": "A", "version": "1.0.0",
+            "permissions": ["gps", "camera"]}
+    same = {**body, "version": "9.9.9", "permissions": ["camera", "gps"]}
+    assert settings_fingerprint(body) == settings_fingerprint(same)
+    assert settings_fingerprint(body) != settings_fingerprint({**body, "appName": "B"})
+
+
+# -- the history and the pre-flight ---------------------------------------------------------------
+
+
+class Pages:
+    """A client whose GET /builds pages are given; counts the pages read."""
+
+    def __init__(self, *pages: list[Build]) -> None:
+        self.pages = list(pages)
+        self.read = 0
+        self.log = LOG
+
+    def list_page(self, params: Any, *, deadline: float | None = None) -> Page:
+        self.read += 1
+        index = int(params.get("cursor", "0"))
+        more = index + 1 < len(self.pages)
+        return Page(self.pages[index], {"cursor": str(index + 1)} if more else None)
+
+
+def test_the_history_stops_once_each_platform_has_its_newest() -> None:
+    other = [build(f"o{n}", "9.0.0", bundle="com.other") for n in range(3)]
+    pages = Pages(other, [build("a1", "1.2.0"), *other], [build("i1", "1.1.0", "ios")],
+                  [build("a0", "1.0.0")])
+    history = read_history(pages, bundle_id="com.example.shop", platforms=("android", "ios"))
+    assert pages.read == 3
+    assert {p: b.id for p, b in history.newest.items()} == {"android": "a1", "ios": "i1"}
+
+
+def test_a_pinned_version_reads_on_until_its_place() -> None:
+    pages = Pages([build("a3", "1.3.0")], [build("a2", "1.2.0")], [build("a1", "1.1.0")])
+    history = read_history(pages, bundle_id="com.example.shop", platforms=("android",),
+                           pinned="1.2.0")
+    assert pages.read == 2
+    assert history.find("android", "1.2.0") is not None
+
+
+def test_the_page_cap_leaves_the_history_incomplete() -> None:
+    pages = Pages(*[[build(f"o{n}", "1.0.0", bundle="com.other")] for n in range(10)])
+    history = read_history(pages, bundle_id="com.example.shop", platforms=("ios",), page_cap=4)
+    assert (pages.read, history.complete) == (4, False)
+
+
+def test_preflight_names_the_platform_holding_the_version() -> None:
+    pages = Pages([build("i1", "2.0.0", "ios"), build("a1", "1.9.0")])
+    history = read_history(pages, bundle_id="com.example.shop", platforms=("android", "ios"))
+    with pytest.raises(ActionError) as caught:
+        preflight("2.0.0", history, ["android", "ios"])
+    assert "ios already has version 2.0.0 (build i1, success)" in caught.value.message
+    assert "Nothing was created" in caught.value.message
+    preflight("2.0.1", history, ["android", "ios"])
+
+
+# -- reports --------------------------------------------------------------------------------------
+
+
+def test_a_deploy_is_reported_as_the_api_said() -> None:
+    queued = Deploy("dep_1", "bld_1", "queued", raw={"id": "dep_1", "store": "Google Play"})
+    text = describe_deploy(queued, {"track": "beta", "rolloutPercentage": 10})
+    assert text == "dep_1: submitted to the store, queued (store: Google Play, track: beta, " \
+        "rollout: 10%)"
+    assert "submitted" in describe_deploy(Deploy("dep_2", "b", None), {})
+
+
+@pytest.mark.parametrize("status", [RunStatus.FAILED, RunStatus.TIMED_OUT, RunStatus.CANCELLED])
+def test_the_error_output_is_never_empty_when_the_run_did_not_succeed(status: RunStatus) -> None:
+    result = RunResult.for_platforms(("android",))
+    result.platforms["android"].build = build("bld_1", "1.0.0", status="failed"
+                                              if status == RunStatus.FAILED else "building")
+    result.status = status
+    assert build_outputs(result)["error"] != ""
+
+
+def test_download_of_a_success_without_a_link_is_an_error_naming_the_build(
+    tmp_path: Path,
+) -> None:
+    states: dict[Platform, PlatformState] = {
+        "ios": PlatformState("ios", build=build("bld_nolink", "1.0.0", "ios"))
+    }
+    with requests.Session() as session, pytest.raises(DownloadError) as caught:
+        download_artifacts(session, states, dest_dir=tmp_path, app_name="Shop", version="1.0.0",
+                           clock=VirtualClock(), cancel=threading.Event(), log=LOG)
+    assert "bld_nolink" in caught.value.message
+    assert "downloadUrl" in caught.value.message
