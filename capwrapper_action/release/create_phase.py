@@ -32,8 +32,8 @@ def create_builds(
     from capwrapper_action.release.adopting import plan_builds
 
     pinned = pinned_version(config)
+    history = read_builds(config, deps)  # first: the API call that fails fastest on a bad key
     records = deps.record.read(config.platforms) if deps.record else {}
-    history = read_builds(config, deps)
     bodies = {p: build_body(config, p, pinned or "auto") for p in config.platforms}
     plan = plan_builds(
         deps.client, bodies, records=records, history=history, pinned=pinned,
@@ -44,12 +44,14 @@ def create_builds(
         result.notes.append(note)
     for platform, adoption in plan.adopt.items():
         adopt(result.platforms[platform], adoption, deps.io, result.notes)
-    if plan.create:
-        _create(config, result, deps, started, history, plan.create, ctx)
-    versions = sorted({s.build.version for s in result.platforms.values()
-                       if s.build and s.build.version})
-    result.version = ", ".join(versions) or None
-    record(config, result, deps)
+    try:
+        if plan.create:
+            _create(config, result, deps, started, history, plan.create, ctx)
+    finally:  # builds made before a failure are recorded too: a re-run adopts them
+        versions = sorted({s.build.version for s in result.platforms.values()
+                           if s.build and s.build.version})
+        result.version = ", ".join(versions) or None
+        record(config, result, deps)
     return history.builds
 
 
