@@ -11,6 +11,7 @@ writes it to ``.cache/pipelines.md`` and prints it under ``pytest -s``).
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,12 +56,17 @@ class Pipeline:
     root: Path
     runs: list[Run] = field(default_factory=list)
     after: str = ""  # what the server holds once the pipeline is over
+    _started: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run(
         self, label: str, *, attempt: int = 1, run_id: str = "7301234567",
         sha: str = DEFAULT_SHA, inputs: Mapping[str, str] | None = None, **given: str,
     ) -> Run:
-        runner = RunnerEnv(self.root / f"run{len(self.runs) + 1}", sha=sha)
+        with self._lock:  # racing runs start at once: each gets its own runner folder
+            self._started += 1
+            folder = self.root / f"run{self._started}"
+        runner = RunnerEnv(folder, sha=sha)
         runner.env.update(GITHUB_API_URL=self.github.url, GITHUB_RUN_ID=run_id,
                           GITHUB_RUN_ATTEMPT=str(attempt))
         full = {"api-key": self.sim.api_key, "api-url": self.sim.base_url, **BASE_INPUTS}
@@ -71,7 +77,8 @@ class Pipeline:
         code = run(runner.with_inputs(full), stdout=out, clock=clock)
         done = Run(label, code, runner.outputs(), out.getvalue(), runner.summary_text())
         assert "Traceback" not in done.log, done.log
-        self.runs.append(done)
+        with self._lock:
+            self.runs.append(done)
         return done
 
     def finish(self) -> None:

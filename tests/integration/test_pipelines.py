@@ -158,6 +158,8 @@ def test_two_racing_runs_never_share_a_version(
     p.finish()
     assert done == {"run A": 0, "run B": 0}, [r.log for r in p.runs]
     versions = {(b.platform, b.record.version) for b in sim.builds(seeded=False)}
+    outputs = sorted(r.outputs["version"] for r in p.runs)
+    assert outputs == ["1.0.0", "1.0.1"], [r.log for r in p.runs]
     assert len(versions) == 4, [r.log for r in p.runs]  # two per platform, none twice
 
 
