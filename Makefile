@@ -12,7 +12,8 @@ DEPS_STAMP := $(VENV)/.deps-installed
 PROJECT_STAMP := $(VENV)/.project-installed
 
 ACTION_FILES := $(wildcard action.yml portable/action.yml)
-WORKFLOW_FILES := $(wildcard .github/workflows/*.yml docs/examples/*.yml)
+SETTINGS_SAMPLE := docs/examples/capwrapper.yml
+WORKFLOW_FILES := $(filter-out $(SETTINGS_SAMPLE),$(wildcard .github/workflows/*.yml docs/examples/*.yml))
 SHELL_SCRIPTS := $(wildcard .ci/run .ci/*.sh scripts/*.sh)
 
 .PHONY: help venv demo test lint pytest audit bench lock clean

@@ -1,10 +1,12 @@
 """``capwrapper-action``: the same flow outside GitHub Actions (GitLab CI, Jenkins, a laptop).
 
-Flags are named like the action's inputs (``--app-url``, ``--platforms``, …); the API key comes
-from ``CAPWRAPPER_API_KEY`` and the optional GitHub token from ``GITHUB_TOKEN``, never from a flag
-(flags end up in shell history and process lists). The log goes to stderr and the outputs are
-printed to stdout as one JSON object. ``capwrapper-action simulator`` runs the API simulator;
-``capwrapper-action github-action`` runs as a GitHub Actions step (the portable composite action).
+Flags are named like the action's inputs (``--app-url``, ``--platforms``, …) and described by the
+input table; the API key comes from ``CAPWRAPPER_API_KEY`` and the optional GitHub token from
+``GITHUB_TOKEN``, never from a flag (flags end up in shell history and process lists). The log
+goes to stderr and the outputs are printed to stdout as one JSON object (``builds`` and
+``deploys`` as JSON arrays); ``--summary PATH`` writes the Markdown summary to a file.
+``capwrapper-action simulator`` runs the API simulator; ``capwrapper-action github-action``
+runs as a GitHub Actions step (the portable composite action).
 
 Exit status: 0 when the run succeeded (or only created builds, or was a dry run), 1 when it
 failed, timed out or was cancelled (the JSON is printed all the same), 2 when it could not start
@@ -18,6 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from capwrapper_action import __version__
 from capwrapper_action.config.inputs import INPUTS, Kind, runner_default
@@ -28,6 +31,8 @@ from capwrapper_action.ghio import ActionIO
 FROM_ENVIRONMENT = {"api-key": "CAPWRAPPER_API_KEY", "github-token": "GITHUB_TOKEN"}
 KEY_VARIABLE = FROM_ENVIRONMENT["api-key"]
 USAGE_ERROR = 2
+JSON_OUTPUTS = ("builds", "deploys")  # printed as arrays, not as text holding JSON
+SUMMARY_HELP = "write the Markdown summary (what a job summary would show) to this file"
 
 
 def variable_of(name: str) -> str:
@@ -49,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         shown = runner_default(spec) or "empty"
         text = f"{spec.help} (default: {shown})"
-        if spec.kind is Kind.BOOLEAN:
+        if spec.name == "summary":  # no job summary here: a file instead
+            parser.add_argument("--summary", metavar="PATH", default=None, help=SUMMARY_HELP)
+        elif spec.kind is Kind.BOOLEAN:
             parser.add_argument(
                 f"--{spec.name}", nargs="?", const="true", default=None, metavar="true|false",
                 help=text,
@@ -67,6 +74,8 @@ def inputs_environment(args: argparse.Namespace, environ: dict[str, str]) -> dic
     for spec in INPUTS:
         if spec.secret:
             value = environ.get(variable_of(spec.name), "")
+        elif spec.name == "summary":
+            value = "true" if args.summary else "false"
         else:
             value = getattr(args, spec.name.replace("-", "_"))
         if value is not None:
@@ -90,10 +99,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return USAGE_ERROR
-    io = ActionIO(sys.stderr, debug=os.environ.get("RUNNER_DEBUG") == "1")
+    if args.summary and not Path(args.summary).resolve().parent.is_dir():
+        print(f"capwrapper-action: --summary {args.summary}: its folder does not exist",
+              file=sys.stderr)
+        return USAGE_ERROR
+    debug = os.environ.get("RUNNER_DEBUG") == "1"
+    io = ActionIO(sys.stderr, debug=debug, summary_path=args.summary or "")
     code = run_cancellable(inputs_environment(args, dict(os.environ)), io)
-    print(json.dumps(io.outputs, indent=2, sort_keys=True), flush=True)
+    print(json.dumps(printable(io.outputs), indent=2, sort_keys=True), flush=True)
     return code
+
+
+def printable(outputs: dict[str, str]) -> dict[str, object]:
+    """The outputs for stdout: ``builds`` and ``deploys`` as the arrays they hold."""
+    shown: dict[str, object] = dict(outputs)
+    for name in JSON_OUTPUTS:
+        try:
+            shown[name] = json.loads(outputs.get(name) or "[]")
+        except ValueError:  # never expected: keep the text rather than lose it
+            continue
+    return shown
 
 
 def run_cancellable(env: dict[str, str], io: ActionIO) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -32,6 +32,14 @@ _IGNORABLE = (
     "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
+Setting = Callable[[str, str], str]  # (input, value) -> how the user sets it, as ``setting``
+
+
+def workflow_setting(name: str, value: str) -> str:
+    """An input as under ``with:`` in a workflow: ``deploy: true``."""
+    return f"{name}: {value}"
+
+
 _ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 _COMMAND_START = re.compile(f"^[\\s{_IGNORABLE}]*:")  # `::name::` after spaces (one `:` will do)
 _LEGACY = re.compile(f"#[{_IGNORABLE}]*#[{_IGNORABLE}]*\\[")  # `##[name]` anywhere in a line
@@ -71,9 +79,12 @@ def _escaped_forms(secret: str) -> str:
 class ActionIO:
     """Plain console I/O; the base for ``GitHubIO``."""
 
-    def __init__(self, stream: TextIO | None = None, *, debug: bool = False) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, debug: bool = False, summary_path: str = ""
+    ) -> None:
         self.stream = stream or sys.stdout
         self.debug_enabled = debug
+        self.summary_path = summary_path  # where the Markdown summary goes; "": nowhere
         self.outputs: dict[str, str] = {}
         self.annotations: list[tuple[str, str, str]] = []
         self._secrets: list[str] = []
@@ -133,7 +144,15 @@ class ActionIO:
         return f"--{name} {shlex.quote(value)}"
 
     def write_summary(self, markdown: str) -> bool:
-        return False
+        """Write the summary to ``summary_path`` (the command line's ``--summary``)."""
+        if not self.summary_path:
+            return False
+        try:
+            Path(self.summary_path).write_text(_writable(self.scrub(markdown)), encoding="utf-8")
+        except OSError as exc:
+            self.warning(f"{self.summary_path}: {exc.strerror}", "Summary not written")
+            return False
+        return True
 
 
 class GitHubIO(ActionIO):
@@ -144,12 +163,12 @@ class GitHubIO(ActionIO):
         env: Mapping[str, str],
         stream: TextIO | None = None,
     ) -> None:
-        super().__init__(stream, debug=env.get("RUNNER_DEBUG") == "1")
+        debug = env.get("RUNNER_DEBUG") == "1"
+        super().__init__(stream, debug=debug, summary_path=env.get("GITHUB_STEP_SUMMARY") or "")
         self.output_path = env.get("GITHUB_OUTPUT") or ""
-        self.summary_path = env.get("GITHUB_STEP_SUMMARY") or ""
 
     def setting(self, name: str, value: str) -> str:
-        return f"{name}: {value}"  # as under `with:` in a workflow
+        return workflow_setting(name, value)
 
     def _command(self, name: str, message: str, **props: str) -> None:
         prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v)

@@ -21,6 +21,7 @@ from capwrapper_action.config.settings import Config, parse_config
 from capwrapper_action.errors import ActionError, CancelledError
 from capwrapper_action.ghio import ActionIO, GitHubIO
 from capwrapper_action.release.semver import AUTO
+from capwrapper_action.report.settings import describe_settings
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, RealClock
 
@@ -67,8 +68,10 @@ def run(
     result = R.RunResult.for_platforms(())
     try:
         try:
-            with io.group("Validate inputs"):
-                config = parse_config(raw, env=env)
+            config = parse_config(raw, env=env)  # outside any group: an error stands alone
+            for warning in config.warnings:
+                io.warning(warning, "Input warning")
+            describe_settings(config, io)
             result = R.RunResult.for_platforms(config.platforms)
             clock = clock or RealClock()
             feedback = _feedback(config, env, io, github_factory)

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from capwrapper_action.api.models import Platform
+from capwrapper_action.config import values as V
 from capwrapper_action.config.file import MergedInputs, merge_config_file
 from capwrapper_action.config.inputs import (
+    BY_NAME,
     INPUT_NAMES,
     INPUTS,
     Context,
@@ -60,6 +62,7 @@ class Config:
     dry_run: bool
     workspace: Path
     from_file: frozenset[str]  # the inputs the config file set
+    warnings: tuple[str, ...] = ()  # values taken as given that may not mean what was meant
 
 
 class ConfigErrors(ConfigError):
@@ -128,22 +131,54 @@ def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
     config = Config(**values, workspace=workspace, from_file=merged.from_file)
     config = _check_together(config, p)
     p.raise_errors()
-    return config
+    return replace(config, warnings=_warnings(p.values))
 
 
 def _check_together(config: Config, p: _Parser) -> Config:
-    """Rules across inputs: what a new build needs, and platforms named by ``build-id``."""
+    """Rules across inputs: what a new build needs, what deploying and downloading need, and
+    the platforms named by ``build-id``."""
     if not config.resume and not p.failed("build-id"):
-        for name in ("app-url", "app-name", "bundle-id"):
-            if getattr(config, name.replace("-", "_")) is None and not p.failed(name):
-                p.add(
-                    ConfigError(
-                        name,
-                        "is empty; it is required unless 'build-id' is given (set it in the "
-                        "workflow or in the config file).",
-                        example(name),
-                    )
-                )
+        _required(config, p)
+        if config.bundle_id is not None and not p.failed("platforms"):
+            for platform in config.platforms:
+                try:
+                    V.bundle_id_for(config.bundle_id, platform)
+                except ConfigError as exc:
+                    p.add(BY_NAME["bundle-id"].explain(exc))
+                    break
+    needs = [name for name in ("deploy", "download") if getattr(config, name)]
+    if not config.wait and needs and not p.failed("wait"):
+        what = " and ".join(f"'{name}'" for name in needs)
+        p.add(
+            ConfigError(
+                "wait",
+                f"is false, but {what} {'is' if len(needs) == 1 else 'are'} true: only a "
+                "finished build can be deployed or downloaded, so the action must wait for "
+                f"the builds. Set 'wait' to true, or {what} to false.",
+                example("wait"),
+            )
+        )
+    return _resume_platforms(config, p)
+
+
+def _required(config: Config, p: _Parser) -> None:
+    """app-url, app-name and bundle-id, unless resuming; say when no config file was found
+    (the usual cause: no checkout step before this one)."""
+    if config.config_file is not None:
+        where = f"set it in the workflow or in {p.source}"
+    else:
+        where = (
+            f"set it in the workflow or in {V.DEFAULT_CONFIG_FILE}, which was not found in the "
+            "workspace; if the settings live there, check out the repository first "
+            "(actions/checkout before this step)"
+        )
+    for name in ("app-url", "app-name", "bundle-id"):
+        if getattr(config, name.replace("-", "_")) is None and not p.failed(name):
+            problem = f"is empty; it is required unless 'build-id' is given ({where})."
+            p.add(ConfigError(name, problem, example(name)))
+
+
+def _resume_platforms(config: Config, p: _Parser) -> Config:
     named = tuple(ref.platform for ref in config.resume if ref.platform is not None)
     if not named or len(named) < len(config.resume):
         return config  # a bare id: the API tells the platform later
@@ -158,6 +193,11 @@ def _check_together(config: Config, p: _Parser) -> Config:
             )
         )
     return replace(config, platforms=named)
+
+
+def _warnings(values: Mapping[str, object]) -> tuple[str, ...]:
+    found = (V.unitless_warning(name, values.get(name)) for name in ("timeout", "queue-timeout"))
+    return tuple(text for text in found if text)
 
 
 # --- an empty api-key ------------------------------------------------------------------------

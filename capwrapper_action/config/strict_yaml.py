@@ -6,6 +6,7 @@ Used for the inputs that take a list or a mapping and for the config file.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Hashable
 from datetime import date
 from typing import Any
@@ -17,9 +18,19 @@ class YamlProblem(ValueError):
     """The text is not YAML this action accepts; the message says where and why."""
 
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
 class _StrictLoader(yaml.SafeLoader):
     """Safe YAML without aliases (a few lines could expand to gigabytes once serialized)
-    and without repeated keys (the second one would silently win)."""
+    and without repeated keys (the second one would silently win). Booleans follow YAML 1.2,
+    as GitHub's workflow files do: only ``true``/``false`` (``True``, ``TRUE``…); ``yes``,
+    ``no``, ``on`` and ``off`` stay text, so a config file and a workflow input agree."""
+
+    yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class attribute, copied
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
@@ -37,6 +48,11 @@ class _StrictLoader(yaml.SafeLoader):
                     )
                 seen.add(key_node.value)
         return super().construct_mapping(node, deep)
+
+
+_StrictLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_yaml(text: str) -> object:

@@ -29,6 +29,8 @@ UNEVALUATED_TOKEN = "${{ github.token }}"  # noqa: S105 - the default when not e
 _CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 _BUNDLE_PART = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_ANDROID_PART = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_IOS_ID = re.compile(r"[A-Za-z0-9.-]+")
 _PLAIN_SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _UNITS = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
 _TRUE = ("true", "True", "TRUE")
@@ -149,6 +151,27 @@ def bundle_id(value: str) -> str:
     return value
 
 
+def bundle_id_for(value: str, platform: str) -> None:
+    """The stricter rule of one store: Android application ids allow no hyphen, iOS bundle
+    ids no underscore."""
+    if platform == "android":
+        bad = next((p for p in value.split(".") if not _ANDROID_PART.fullmatch(p)), None)
+        if bad is not None:
+            raise invalid(
+                "bundle-id",
+                f"{show(value)} is not a valid Android application id: part {show(bad, 30)} "
+                "breaks the rule (letters, digits and underscores, each part starting with a "
+                "letter); leave android out of 'platforms' if it is for iOS only",
+            )
+    elif platform == "ios" and not _IOS_ID.fullmatch(value):
+        raise invalid(
+            "bundle-id",
+            f"{show(value)} is not a valid iOS bundle id: iOS allows only letters, digits, "
+            "hyphens and periods (no '_'); leave ios out of 'platforms' if it is for "
+            "Android only",
+        )
+
+
 def version(value: str) -> Version | Auto:
     if not value:
         raise invalid("version", "is empty; give a semantic version or auto")
@@ -235,6 +258,18 @@ def duration(name: str, value: str) -> float:
             f"{show(value)} is more than 6h, the longest a job runs on GitHub-hosted runners",
         )
     return seconds
+
+
+def unitless_warning(name: str, value: object) -> str:
+    """A warning for a duration without a unit under a minute: it keeps meaning seconds, which
+    users of ``timeout-minutes`` may not expect. Empty when there is nothing to say."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not _PLAIN_SECONDS.fullmatch(text) or float(text) >= 60:  # noqa: PLR2004
+        return ""
+    return (
+        f"'{name}' is {text} with no unit, so it means {text} seconds. For minutes write "
+        f"{text}m; write {text}s to keep seconds without this warning."
+    )
 
 
 def poll_interval(value: str) -> float | None:

@@ -18,10 +18,16 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from capwrapper_action.api.models import BuildStatus, Platform
+from capwrapper_action.ghio import Setting, workflow_setting
 from capwrapper_action.github.context import SOURCE_PAYLOAD, GitHubContext
 from capwrapper_action.result import GateDecision, PlatformState
 
-NOT_REQUESTED = "deploy not requested (set `deploy: true`)"
+
+def not_requested(setting: Setting = workflow_setting) -> str:
+    return f"deploy not requested (set `{setting('deploy', 'true')}`)"
+
+
+NOT_REQUESTED = not_requested()
 
 
 class GateConfig(Protocol):
@@ -36,7 +42,11 @@ class GateConfig(Protocol):
 
 
 def decide_deploy(
-    config: GateConfig, states: Mapping[Platform, PlatformState], ctx: GitHubContext
+    config: GateConfig,
+    states: Mapping[Platform, PlatformState],
+    ctx: GitHubContext,
+    *,
+    setting: Setting = workflow_setting,
 ) -> GateDecision:
     """Apply the rules above to the builds in ``states`` and the pull request in ``ctx``.
 
@@ -44,7 +54,7 @@ def decide_deploy(
     ``config.platforms``."""
     labels, source = (ctx.labels, ctx.labels_source) if config.deploy_labels else ((), "")
     if not config.deploy:
-        return GateDecision(False, False, NOT_REQUESTED, labels, source)
+        return GateDecision(False, False, not_requested(setting), labels, source)
     platforms = tuple(states) or config.platforms
     label_problem, matched = _label_check(config.deploy_labels, ctx)
     blockers = [text for text in (_builds_problem(platforms, states), label_problem) if text]

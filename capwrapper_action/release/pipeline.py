@@ -21,7 +21,7 @@ from capwrapper_action.api.models import Build, BuildStatus, Platform
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ActionError, ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.github.context import GitHubContext
+from capwrapper_action.github.context import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
 from capwrapper_action.github.statuses import CommitRecord
 from capwrapper_action.release.building import build_body, filled_options
 from capwrapper_action.release.create_phase import HISTORY_PATIENCE, NO_HISTORY, record
@@ -80,7 +80,7 @@ def _phases(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
         deps.on_started(result, ctx)
     if not config.wait:
         result.status = RunStatus.CREATED
-        result.gate = _not_waited(config)
+        result.gate = _gate(config, ctx, result, deps.io)  # deploy is false: an input rule
         return
     with deps.io.group("Wait for builds"):
         result.status = wait(config, result, deps, history)
@@ -89,7 +89,7 @@ def _phases(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
         deploy_phase(config, ctx, result, deps)
         download_phase(config, result, deps)
     else:
-        result.gate = _gate(config, ctx, result)
+        result.gate = _gate(config, ctx, result, deps.io)
 
 
 def create_builds(
@@ -192,6 +192,7 @@ def pull_request_context(
                 github_factory=deps.github_factory, retrier=deps.client.retrier,
             )
             ctx = _commit_message(config, ctx, deps)
+            deps.io.info(_pull_request_line(ctx))
     for warning in ctx.warnings:
         if warning in result.notes:
             continue  # said by an earlier look-up in this run
@@ -218,20 +219,26 @@ def _commit_message(config: Config, ctx: GitHubContext, deps: Deps) -> GitHubCon
     return ctx
 
 
-def _not_waited(config: Config) -> R.GateDecision:
-    if not config.deploy:
-        return R.GateDecision(False, False, "deploy not requested (set `deploy: true`)")
-    return R.GateDecision(True, False, "deploy skipped: `wait` is false, so no build had finished")
+def _pull_request_line(ctx: GitHubContext) -> str:
+    commit = f"commit {ctx.commit_sha[:7]}" if ctx.commit_sha else "this run"
+    if ctx.pull_request is None:
+        return f"no pull request found for {commit}"
+    shown = ", ".join(label[:50] for label in ctx.labels[:20]) or "none"
+    source = {SOURCE_API: " (from the GitHub API)", SOURCE_PAYLOAD: " (from the event)"}
+    where = source.get(ctx.labels_source, "")
+    return f"pull request #{ctx.pull_request} for {commit}; labels{where}: {shown}"
 
 
-def _gate(config: Config, ctx: GitHubContext, result: R.RunResult) -> R.GateDecision:
+def _gate(
+    config: Config, ctx: GitHubContext, result: R.RunResult, io: ActionIO
+) -> R.GateDecision:
     from capwrapper_action.github.gate import decide_deploy
 
-    return decide_deploy(config, result.platforms, ctx)
+    return decide_deploy(config, result.platforms, ctx, setting=io.setting)
 
 
 def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
-    decision = _gate(config, ctx, result)
+    decision = _gate(config, ctx, result, deps.io)
     result.gate = decision
     if not decision.requested:
         return

@@ -12,7 +12,7 @@ from capwrapper_action import result as R
 from capwrapper_action.api.models import Build, BuildStatus
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ResultFileError
-from capwrapper_action.ghio import ActionIO
+from capwrapper_action.ghio import ActionIO, Setting, workflow_setting
 from capwrapper_action.report.outputs import build_outputs
 from capwrapper_action.report.summary import PLATFORM_LABELS, SummaryOptions, render_summary
 from capwrapper_action.result import RunStatus
@@ -29,22 +29,22 @@ def report(
     """Annotate, write the outputs and the summary; False when a file could not be written
     (the other one is written all the same, and an error annotation says which and why)."""
     result.resume_hint = result.resume_hint or resume_input(result, io)
-    written = True
+    annotate(io, result)  # outside any group, where a reader sees it first
+    problems: list[ResultFileError] = []
     with io.group("Report"):
-        annotate(io, result)
         try:
             io.set_outputs(build_outputs(result))
         except ResultFileError as err:
-            io.error(f"{err.message} {err.hint}", err.title)
-            written = False
+            problems.append(err)
         if config is None or config.summary:
             try:
-                io.write_summary(render_summary(result, summary_options(config, env)))
+                io.write_summary(render_summary(result, summary_options(config, env, io.setting)))
             except ResultFileError as err:
-                io.error(f"{err.message} {err.hint}", err.title)
-                written = False
+                problems.append(err)
         io.info(f"status: {result.status}")
-    return written
+    for problem in problems:  # outside the group too
+        io.error(f"{problem.message} {problem.hint}", problem.title)
+    return not problems
 
 
 def resume_input(result: R.RunResult, io: ActionIO) -> str:
@@ -70,13 +70,16 @@ def annotate(io: ActionIO, result: R.RunResult) -> None:
             io.error(f"{label} build {state.build.id} failed: {reason}", f"{label} build failed")
 
 
-def summary_options(config: Config | None, env: Mapping[str, str]) -> SummaryOptions:
+def summary_options(
+    config: Config | None, env: Mapping[str, str], setting: Setting = workflow_setting
+) -> SummaryOptions:
     return SummaryOptions(
         app_name=config.app_name if config else None,
         include_download_links=config.summary_download_links if config else False,
         server_url=env.get("GITHUB_SERVER_URL", "https://github.com"),
         repository=env.get("GITHUB_REPOSITORY", ""),
         deploy_options=config.deploy_options if config else {},
+        setting=setting,
     )
 
 

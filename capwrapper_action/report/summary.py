@@ -14,6 +14,7 @@ from typing import Any
 
 from capwrapper_action.api.models import BuildStatus, Deploy
 from capwrapper_action.errors import ConfigError
+from capwrapper_action.ghio import Setting, workflow_setting
 from capwrapper_action.report import markdown as md
 from capwrapper_action.report.deploys import deploy_details, deploy_status_text
 from capwrapper_action.result import PlatformState, RunResult, RunStatus
@@ -32,7 +33,7 @@ _HEADINGS = {
 }
 _BUILD_FAILED_HINT = (
     "Fix what Capwrapper reports above, then re-run the job. A new build needs a higher "
-    "version than the failed one; `version: auto` picks it by itself."
+    "version than the failed one; `{auto}` picks it by itself."
 )
 _STOPPED = (RunStatus.TIMED_OUT, RunStatus.CANCELLED)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
@@ -48,6 +49,7 @@ class SummaryOptions:
     repository: str = ""  # owner/name; no commit or pull request links when empty
     # How the user resumes; `{build_ids}` becomes `android:bld_…, ios:bld_…`.
     resume_template: str = "build-id: {build_ids}"
+    setting: Setting = workflow_setting  # how the user sets an input (`--deploy true` on the CLI)
     resume_label: str = "Re-run the step with this input to wait for the same builds:"
     deploy_options: Mapping[str, Any] = field(default_factory=dict)  # for store, track, rollout
 
@@ -58,7 +60,7 @@ def render_summary(result: RunResult, options: SummaryOptions) -> str:
     if result.platforms and result.status != RunStatus.DRY_RUN:
         parts.append(_platform_table(result, options))
     parts.extend(filter(None, [_links_note(result, options), _context(result, options)]))
-    parts.extend(_failures(result))
+    parts.extend(_failures(result, options))
     parts.append(_resume(result, options))
     parts.append(_notes(result))
     return "\n\n".join(p for p in parts if p) + "\n\n"
@@ -153,8 +155,8 @@ def _links_note(result: RunResult, options: SummaryOptions) -> str:
         return ""
     return (
         "_Download links are left out: anyone who can read this run could use them until "
-        "they expire. Set `summary-download-links: true` to show them, or use the "
-        "`*-download-url` outputs._"
+        f"they expire. Set `{options.setting('summary-download-links', 'true')}` to show them, "
+        "or use the `*-download-url` outputs._"
     )
 
 
@@ -212,7 +214,8 @@ def _deploy_line(result: RunResult, options: SummaryOptions) -> str:
     return line
 
 
-def _failures(result: RunResult) -> list[str]:
+def _failures(result: RunResult, options: SummaryOptions) -> list[str]:
+    rebuild_hint = _BUILD_FAILED_HINT.format(auto=options.setting("version", "auto"))
     blocks: list[str] = []
     for state in result.platforms.values():
         build = state.build
@@ -223,12 +226,12 @@ def _failures(result: RunResult) -> list[str]:
     error = result.error
     if error is not None:
         title = md.text(error.title, 200)
-        hint = md.text(error.hint, 1000) if error.hint else (_BUILD_FAILED_HINT if blocks else "")
+        hint = md.text(error.hint, 1000) if error.hint else (rebuild_hint if blocks else "")
         symbol = _HEADINGS[result.status][0] if result.status in _STOPPED else "❌"
         block = f"### {symbol} {title}\n\n{md.code_block(error.message)}"
         blocks.append(block + (f"\n\n**Next step:** {hint}" if hint else ""))
     elif blocks:
-        blocks.append(f"**Next step:** {_BUILD_FAILED_HINT}")
+        blocks.append(f"**Next step:** {rebuild_hint}")
     return blocks
 
 

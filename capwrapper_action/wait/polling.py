@@ -60,7 +60,7 @@ class PollStrategy(Protocol):
         ...
 
     def describe(self) -> str:
-        """One phrase for the log, e.g. ``every 10s``."""
+        """The plan in plain words for the log, e.g. ``checking the status every 10s``."""
         ...
 
 
@@ -76,7 +76,7 @@ class FixedStrategy:
         return max(self.interval, retry_after or 0.0)
 
     def describe(self) -> str:
-        return f"every {_seconds(self.interval)}"
+        return f"checking the status every {format_duration(self.interval)}"
 
 
 @dataclass(frozen=True)
@@ -121,15 +121,17 @@ class AdaptiveStrategy:
         w = self.window
         if w is None:
             return (
-                "auto (no finished builds of this app to learn from: every "
-                f"{_seconds(MIN_INTERVAL)} at first, then a tenth of the elapsed time, at most "
-                f"every {_seconds(MAX_INTERVAL)})"
+                f"checking the status every {format_duration(MIN_INTERVAL)} at first, then "
+                "less often as the build runs, at least once a minute (no finished build of "
+                "this app to learn from)"
             )
         builds = "build" if w.samples == 1 else "builds"
+        low, high = format_duration(w.low), format_duration(w.high)
+        took = f"about {low}" if low == high else f"{low} to {high}"
         return (
-            f"auto ({w.samples} recent {builds} took {format_duration(w.low)} to "
-            f"{format_duration(w.high)}: every {_seconds(w.interval)} in that window, "
-            f"at most every {_seconds(MAX_INTERVAL)} outside it)"
+            f"{w.samples} recent {builds} took {took}, so checking the status every "
+            f"{format_duration(w.interval)} in that span, and at least once a minute before "
+            "and after it"
         )
 
 
@@ -202,7 +204,3 @@ def _sane(seconds: float) -> bool:
 
 def _clamp(value: float, low: float, high: float) -> float:
     return max(low, min(value, high))
-
-
-def _seconds(value: float) -> str:
-    return f"{value:g}s" if value <= MAX_INTERVAL else format_duration(value)

@@ -19,7 +19,7 @@ from capwrapper_action.errors import ApiError, CancelledError, NotFoundError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.result import PlatformState, RunStatus
 from capwrapper_action.retry import Retrier, is_transient
-from capwrapper_action.timeutil import Clock
+from capwrapper_action.timeutil import Clock, format_duration
 from capwrapper_action.wait.polling import PollStrategy
 from capwrapper_action.wait.tracking import Track
 
@@ -234,10 +234,10 @@ class _Waiter:
         self._say(f"waiting up to {_elapsed(self.deadline - self.start)} for {builds}")
         plans = {t.platform: t.strategy.describe() for t in tracks}
         if len(set(plans.values())) == 1:
-            self._say(f"status checks: {next(iter(plans.values()))}")
+            self._say(next(iter(plans.values())))
             return
         for platform, plan in plans.items():
-            self._say(f"{platform} status checks: {plan}")
+            self._say(f"{platform}: {plan}")
 
     def _say(self, line: str) -> None:
         self.log.info(line)
@@ -245,10 +245,7 @@ class _Waiter:
 
 
 def _elapsed(seconds: float) -> str:
-    total = max(0, round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+    return format_duration(max(0.0, seconds))  # the one time format of the log and summary
 
 
 def _one_line(text: str) -> str:

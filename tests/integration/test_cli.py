@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -65,11 +66,13 @@ def app_flags(sim: Simulator, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
-def outputs(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
+def outputs(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     data = json.loads(done.stdout)
     assert isinstance(data, dict)
     assert set(data) == set(ACTION["outputs"])
-    assert all(isinstance(v, str) for v in data.values())
+    assert all(isinstance(v, str) for k, v in data.items() if k not in ("builds", "deploys"))
+    assert isinstance(data["builds"], list)  # real arrays, not JSON inside a string
+    assert isinstance(data["deploys"], list)
     return data
 
 
@@ -88,6 +91,38 @@ def test_flags_are_named_like_the_inputs_and_secrets_are_not_flags() -> None:
         if option.startswith("--")
     }
     assert flags - {"help", "version-info"} == set(ACTION["inputs"]) - {"api-key", "github-token"}
+
+
+def test_every_flag_has_a_description_from_the_input_table() -> None:
+    from capwrapper_action.config.inputs import INPUTS
+
+    text = " ".join(build_parser().format_help().split())
+    for spec in INPUTS:
+        if not spec.secret and spec.name != "summary":
+            assert spec.help in text, spec.name
+    assert "--summary PATH write the Markdown summary" in text
+
+
+def test_summary_path_gets_the_markdown_and_hints_speak_flags(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    summary = tmp_path / "summary.md"
+    done = cli(*app_flags(sim, "--summary", str(summary)), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = outputs(done)
+    assert [b["platform"] for b in out["builds"]] == ["android", "ios"]
+    assert out["deploys"] == []
+    assert out["deploy-skipped-reason"] == "deploy not requested (set `--deploy true`)"
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("## ✅ Capwrapper: Example Shop 1.4.0")
+    assert "--summary-download-links true" in text
+    assert KEY not in text
+
+
+def test_summary_path_in_a_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    done = cli("--summary", str(tmp_path / "nope" / "s.md"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "its folder does not exist" in done.stderr
 
 
 def test_a_run_prints_outputs_as_json_and_the_log_on_stderr(
@@ -222,7 +257,7 @@ def test_github_action_mode_speaks_the_runner_protocol(sim: Simulator, tmp_path:
     env["PYTHONPATH"] = str(ROOT)
     done = cli("github-action", env=env, cwd=runner.workspace)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "::group::Validate inputs" in done.stdout
+    assert "::group::Settings" in done.stdout
     assert f"::add-mask::{KEY}" in done.stdout
     assert runner.outputs()["status"] == "dry_run"
     assert sim.request_count() == 0

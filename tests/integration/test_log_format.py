@@ -2,7 +2,8 @@
 shared with the simulator's (minutes of building cost no real time), and its stdout is read as
 the runner reads workflow commands.
 
-- a `::group::` per phase, each closed by `::endgroup::` before the next opens;
+- a `::group::` per phase, each closed by `::endgroup::` before the next opens, none empty;
+- errors outside every group;
 - one line per status change, with the elapsed time; no line per status check;
 - `::debug::` lines only with RUNNER_DEBUG=1: method, path, status and timing of each request,
   never a header, a body or a secret;
@@ -29,18 +30,18 @@ from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA, RunnerEnv
 KEY = "sk_live_LOGFORMATSECRET"
 TOKEN = "ghs_runner-test-token"  # the github-token default of tests.runner_files
 QUEUE, ANDROID, IOS, POLL = 30, 200, 400, 5  # seconds
-PHASES = ["Validate inputs", "Create builds", "Wait for builds", "Deploy", "Report"]
+PHASES = ["Settings", "Create builds", "Pull request", "Wait for builds", "Deploy", "Report"]
 MAX_ANNOTATIONS = 5
 
 _GROUP = re.compile(r"^::group::(.*)$")
 _ANNOTATION = re.compile(r"^::(error|warning|notice)( (?P<props>[^:]*))?::(?P<message>.*)$")
-_CHANGE = re.compile(r"^(android|ios): (\w+) → (\w+) \((\d+)m (\d{2})s\)$")
+_CHANGE = re.compile(r"^(android|ios): (\w+) → (\w+) \((?:(\d+)m )?(\d+)s\)$")
 _REQUEST = re.compile(r"^::debug::(GET|POST) (/[\w./-]*) -> (\d{3}) in (\d+) ms$")
 # Every kind of line the wait phase may print; anything else would be noise.
 _WAIT_LINES = (
     _CHANGE,
     re.compile(r"^waiting up to .+ for .+$"),
-    re.compile(r"^status checks: .+$"),
+    re.compile(r"^checking the status every \d+s$"),  # poll-interval: 5
     re.compile(r"^still waiting: .+$"),
     re.compile(r"^all builds finished after .+$"),
     re.compile(r"^(android|ios): recorded on the commit: (success|failure|error|pending), .+$"),
@@ -118,7 +119,7 @@ def annotation_lines(lines: list[str]) -> list[re.Match[str]]:
 
 
 def seconds(match: re.Match[str]) -> int:
-    return int(match.group(4)) * 60 + int(match.group(5))
+    return int(match.group(4) or 0) * 60 + int(match.group(5))
 
 
 def test_a_group_per_phase_each_closed(github: GitHubStandin, tmp_path: Path) -> None:
@@ -129,6 +130,10 @@ def test_a_group_per_phase_each_closed(github: GitHubStandin, tmp_path: Path) ->
     assert in_order(list(found), PHASES), list(found)
     assert any("deploy dep_" in line for line in found["Deploy"])
     assert found["Report"][-1] == "status: success"
+    assert all(found.values()), [name for name, lines in found.items() if not lines]
+    assert found["Pull request"] == [f"pull request #12 for commit {DEFAULT_SHA[:7]}; labels "
+                                     "(from the GitHub API): release"]
+    assert "app-name: Example Shop" in found["Settings"]
     inside = {line for group in found.values() for line in group}
     outside = [ln for ln in lines if not ln.startswith("::") and ln not in inside]
     assert outside == []  # every line belongs to a phase
@@ -143,13 +148,28 @@ def test_no_deploy_group_when_not_deploying(github: GitHubStandin, tmp_path: Pat
     assert in_order(names, [p for p in PHASES if p != "Deploy"])
 
 
-def test_bad_input_still_opens_and_closes_its_groups(
+def test_a_bad_input_opens_no_group_and_its_error_stands_outside(
     github: GitHubStandin, tmp_path: Path
 ) -> None:
     with simulator() as sim:
         code, lines = run_action(sim, github, tmp_path, {"timeout": "soon"})
     assert code == 1
-    assert list(groups(lines)) == ["Validate inputs", "Report"]
+    assert list(groups(lines)) == ["Report"]
+    [error] = [ln for ln in lines if ln.startswith("::error")]
+    assert lines.index(error) < lines.index("::group::Report")
+
+
+def test_a_failed_build_is_annotated_outside_every_group(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    with simulator(ios=PlatformConfig(build_seconds=IOS, outcome="failed")) as sim:
+        code, lines = run_action(sim, github, tmp_path)
+    assert code == 1
+    found = groups(lines)
+    inside = {line for group in found.values() for line in group}
+    errors = [ln for ln in lines if ln.startswith("::error")]
+    assert errors
+    assert not inside & set(errors)
 
 
 def test_one_line_per_status_change_with_the_elapsed_time(

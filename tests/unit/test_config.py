@@ -87,7 +87,7 @@ def test_every_input_set(base: dict[str, str], tmp_path: Path) -> None:
         "INPUT_PLATFORMS": "ios",
         "INPUT_PERMISSIONS": "- camera\n- gps\n",
         "INPUT_BUILD-OPTIONS": '{"orientation": "portrait"}',
-        "INPUT_WAIT": "false",
+        "INPUT_WAIT": "TRUE",  # false with deploy or download true is an input error
         "INPUT_TIMEOUT": "1h30m",
         "INPUT_QUEUE-TIMEOUT": "10m",
         "INPUT_POLL-INTERVAL": "15",
@@ -108,7 +108,7 @@ def test_every_input_set(base: dict[str, str], tmp_path: Path) -> None:
     assert config.platforms == ("ios",)
     assert config.permissions == ("camera", "gps")
     assert dict(config.build_options) == {"orientation": "portrait"}
-    assert (config.wait, config.timeout, config.queue_timeout) == (False, 5400.0, 600.0)
+    assert (config.wait, config.timeout, config.queue_timeout) == (True, 5400.0, 600.0)
     assert config.poll_interval == 15.0
     assert config.github_token == TOKEN
     assert (config.deploy, config.deploy_labels) == (True, ("deploy", "ship it"))

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.yml"))
+SETTINGS_SAMPLE = ROOT / "docs" / "examples" / "capwrapper.yml"  # a config file, not a workflow
+EXAMPLES = sorted(set((ROOT / "docs" / "examples").glob("*.yml")) - {SETTINGS_SAMPLE})
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 
@@ -51,3 +52,36 @@ def test_example_uses_only_declared_inputs_and_outputs(path: Path) -> None:
             assert set(step.get("with", {})) <= set(ACTION["inputs"]), step["with"]
     for name in re.findall(r"steps\.[\w-]+\.outputs\.([\w-]+)", text):
         assert name in ACTION["outputs"], name
+
+
+# --- the sample settings file ----------------------------------------------------------------
+
+
+def test_the_settings_sample_names_every_key_a_config_file_takes_with_a_comment() -> None:
+    from capwrapper_action.config.inputs import INPUTS
+
+    lines = SETTINGS_SAMPLE.read_text(encoding="utf-8").splitlines()
+    keys = {m.group(1): i for i, ln in enumerate(lines) if (m := re.match(r"^#? ?([a-z-]+):", ln))}
+    allowed = [spec.name for spec in INPUTS if not spec.not_in_file]
+    assert set(keys) == set(allowed)
+    for name, index in keys.items():
+        above = lines[max(0, index - 3) : index]
+        assert any(ln.startswith("# ") for ln in above) or lines[index].startswith("#"), name
+
+
+def test_the_settings_sample_is_a_valid_config_file(tmp_path: Path) -> None:
+    from capwrapper_action.config.inputs import read_inputs
+    from capwrapper_action.config.settings import parse_config
+
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "capwrapper.yml").write_text(SETTINGS_SAMPLE.read_text("utf-8"))
+    env = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": "sk_test_key"}
+    config = parse_config(read_inputs(env), env=env)
+    assert config.app_name == "Example Shop"
+    assert config.deploy_labels == ("release",)
+    assert config.warnings == ()
+
+
+def test_the_readme_links_the_settings_sample() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(docs/examples/capwrapper.yml)" in readme

@@ -279,7 +279,8 @@ def test_bad_file_names_config_file_and_the_file(
         ("wait: {a: 1}\n", "wait", ["is a mapping"]),
         ("deploy-labels: ['a, b']\n", "deploy-labels", ["not a plain word"]),
         ("permissions: [camera, [gps]]\n", "permissions", ["not a plain word"]),
-        ("platforms: [yes]\n", "platforms", ["not a plain word"]),
+        ("platforms: [true]\n", "platforms", ["not a plain word"]),
+        ("platforms: [yes]\n", "platforms", ['"yes" is not a platform']),
         ("build-options: {a: .inf}\n", "build-options", [".inf"]),
     ],
 )

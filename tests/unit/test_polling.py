@@ -47,7 +47,7 @@ def test_fixed_interval_is_fixed_and_honours_retry_after() -> None:
     assert [strategy.delay(a) for a in (0, 7, 600, 3600)] == [10, 10, 10, 10]
     assert strategy.delay(5, retry_after=42) == 42
     assert strategy.delay(5, retry_after=3) == 10
-    assert strategy.describe() == "every 10s"
+    assert strategy.describe() == "checking the status every 10s"
 
 
 @pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf")])
@@ -67,7 +67,7 @@ def test_auto_without_history_checks_every_5s_then_a_tenth_of_the_age() -> None:
     assert ages[:10] == pytest.approx([5, 10, 15, 20, 25, 30, 35, 40, 45, 50])
     assert ages[10:13] == pytest.approx([55, 60.5, 66.55])
     assert strategy.delay(1000) == MAX_INTERVAL
-    assert "no finished builds" in strategy.describe()
+    assert "no finished build of this app" in strategy.describe()
 
 
 @given(st.floats(min_value=0.5, max_value=4 * 3600))
@@ -154,6 +154,15 @@ def test_describe_with_history() -> None:
     text = make_strategy(None, [570.0, 600.0, 630.0]).describe()
     assert "3 recent builds took 9m 30s to 10m 30s" in text
     assert "every 5s" in text
+    assert text == (
+        "3 recent builds took 9m 30s to 10m 30s, so checking the status every 5s in that span, "
+        "and at least once a minute before and after it"
+    )
+
+
+def test_describe_with_history_of_one_length() -> None:
+    text = make_strategy(None, [4.2, 3.8]).describe()
+    assert text.startswith("2 recent builds took about 4s, so checking the status every 1s")
 
 
 # --- history from the list of builds -------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The dry run lists every input from the input table, as understood, secrets hidden."""
+"""The Settings group lists every input from the input table, as understood, secrets hidden."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from capwrapper_action.config.inputs import INPUT_NAMES, read_inputs
 from capwrapper_action.config.settings import parse_config
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.release.dryrun import describe_settings
+from capwrapper_action.report.settings import describe_settings
 
 KEY = "sk_live_TOPSECRETKEY"
 
@@ -36,7 +36,7 @@ def test_every_input_is_listed_once_with_secrets_hidden_and_the_file_named(
     assert KEY not in text
     assert "api-key: ***\n" in text
     assert "github-token: (empty)\n" in text
-    assert "timeout: 5400 seconds\n" in text
+    assert "timeout: 1h 30m\n" in text
     assert "deploy: true\n" in text
     assert "build-id: android:bld_a  (from .github/capwrapper.yml)\n" in text
     assert 'deploy-options: {"track": "beta"}  (from .github/capwrapper.yml)\n' in text
