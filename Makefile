@@ -63,7 +63,7 @@ ifneq ($(wildcard .github/dependabot.yml),)
 endif
 ifneq ($(strip $(WORKFLOW_FILES)),)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOW_FILES)
-	$(BIN)/zizmor --offline --no-progress $(WORKFLOW_FILES) $(ACTION_FILES)
+	$(BIN)/zizmor --offline --no-progress --quiet $(WORKFLOW_FILES) $(ACTION_FILES)
 	$(BIN)/actionlint -shellcheck $(BIN)/shellcheck $(WORKFLOW_FILES)
 endif
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)

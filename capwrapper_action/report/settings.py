@@ -23,7 +23,12 @@ def describe_settings(config: Config, io: ActionIO) -> None:
     with io.group("Settings"):
         for spec in INPUTS:
             value = getattr(config, spec.attribute)
-            shown = ("***" if value else "(empty)") if spec.secret else _shown(value, config)
+            if spec.secret:
+                shown = "***" if value else "(empty)"
+            elif value is None and spec.default:  # poll-interval: auto
+                shown = spec.default
+            else:
+                shown = _shown(value, config)
             origin = f"  (from {source})" if spec.name in config.from_file else ""
             io.info(f"{spec.name}: {shown}{origin}")
 

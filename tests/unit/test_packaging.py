@@ -61,3 +61,23 @@ def test_dev_lock_pins_the_runtime_packages_at_the_same_versions() -> None:
         assert dev.get(name) == versions, name
     for extra in PYPROJECT["project"]["optional-dependencies"]["dev"]:
         assert canonicalize_name(Requirement(extra).name) in dev
+
+
+def test_the_editable_install_of_make_venv_prints_no_warning(tmp_path: Path) -> None:
+    """`make venv` installs the checkout editable; setuptools' import-hook strategy would print
+    an "Editable installation" warning banner a newcomer takes for a problem."""
+    import subprocess
+    import sys
+
+    build = (
+        "import setuptools.build_meta as b, sys; "
+        f"print(b.build_editable({str(tmp_path)!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", build], cwd=REPO_ROOT, capture_output=True, text=True,
+        check=False, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert "careful" not in output
+    assert "Warning" not in output

@@ -42,3 +42,5 @@ def test_every_input_is_listed_once_with_secrets_hidden_and_the_file_named(
     assert 'deploy-options: {"track": "beta"}  (from .github/capwrapper.yml)\n' in text
     assert "download-path: capwrapper-artifacts\n" in text
     assert "version: auto\n" in text
+    assert "poll-interval: auto\n" in text
+    assert "app-url: (empty)\n" in text
