@@ -125,3 +125,13 @@ def test_every_failing_rule_is_named() -> None:
     decision = decide_deploy(config, states(android="failed"), ctx(labels=("docs",)))
     assert decision.reason.startswith("deploy skipped: the android build bld_android failed")
     assert "; pull request #12 has none of the labels release (it has: docs)" in decision.reason
+
+
+def test_the_hint_speaks_the_front_end_s_words() -> None:
+    import io
+
+    from capwrapper_action.ghio import ActionIO
+
+    cli = ActionIO(io.StringIO()).setting
+    decision = decide_deploy(GateConfig(deploy=False), states(), ctx(), setting=cli)
+    assert decision.reason == "deploy not requested (set `--deploy true`)"
