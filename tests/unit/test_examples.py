@@ -63,6 +63,8 @@ def test_the_settings_sample_names_every_key_a_config_file_takes_with_a_comment(
     lines = SETTINGS_SAMPLE.read_text(encoding="utf-8").splitlines()
     keys = {m.group(1): i for i, ln in enumerate(lines) if (m := re.match(r"^#? ?([a-z-]+):", ln))}
     allowed = [spec.name for spec in INPUTS if not spec.not_in_file]
+    missing = sorted(set(allowed) - set(keys))
+    assert not missing, f"{SETTINGS_SAMPLE.name} lacks {missing}: add each with a comment"
     assert set(keys) == set(allowed)
     for name, index in keys.items():
         above = lines[max(0, index - 3) : index]
