@@ -68,7 +68,8 @@ def run(
     result = R.RunResult.for_platforms(())
     try:
         try:
-            config = parse_config(raw, env=env)  # outside any group: an error stands alone
+            # Outside any group: an error stands alone.
+            config = parse_config(raw, env=env, setting=io.setting)
             for warning in config.warnings:
                 io.warning(warning, "Input warning")
             describe_settings(config, io)

@@ -24,6 +24,7 @@ from capwrapper_action.config.inputs import (
 from capwrapper_action.config.lists import ResumeRef
 from capwrapper_action.config.values import PrComment
 from capwrapper_action.errors import ActionError, ConfigError
+from capwrapper_action.ghio import Setting, workflow_setting
 from capwrapper_action.github.event import is_fork, load_payload
 from capwrapper_action.release.semver import Auto, Bump, Version
 
@@ -90,6 +91,7 @@ class _Parser:
         file = merged.config_file
         self.source = file.relative_to(ctx.workspace).as_posix() if file else ""
         self.from_file = merged.from_file
+        self.setting: Setting = workflow_setting
 
     def get(self, spec: Input[Any]) -> Any:
         try:
@@ -121,12 +123,16 @@ def workspace_of(env: Mapping[str, str]) -> Path:
     return Path(env.get("GITHUB_WORKSPACE") or os.getcwd()).resolve()
 
 
-def parse_config(raw: Mapping[str, str], *, env: Mapping[str, str]) -> Config:
+def parse_config(
+    raw: Mapping[str, str], *, env: Mapping[str, str], setting: Setting = workflow_setting
+) -> Config:
     """``raw`` (from ``inputs.read_inputs``) merged with the config file and validated.
-    Raises ``ConfigError`` for one bad input, ``ConfigErrors`` for several."""
+    Raises ``ConfigError`` for one bad input, ``ConfigErrors`` for several. ``setting`` says
+    how the user sets an input (``ActionIO.setting``), for the hints."""
     workspace = workspace_of(env)
     merged = merge_config_file(raw, workspace=workspace)
     p = _Parser(merged, Context(workspace, api_key_missing=empty_api_key_problem(env)))
+    p.setting = setting
     values = {spec.attribute: p.get(spec) for spec in INPUTS}
     config = Config(**values, workspace=workspace, from_file=merged.from_file)
     config = _check_together(config, p)
@@ -149,12 +155,13 @@ def _check_together(config: Config, p: _Parser) -> Config:
     needs = [name for name in ("deploy", "download") if getattr(config, name)]
     if not config.wait and needs and not p.failed("wait"):
         what = " and ".join(f"'{name}'" for name in needs)
+        off = ", ".join(f"`{p.setting(name, 'false')}`" for name in needs)
         p.add(
             ConfigError(
                 "wait",
                 f"is false, but {what} {'is' if len(needs) == 1 else 'are'} true: only a "
                 "finished build can be deployed or downloaded, so the action must wait for "
-                f"the builds. Set 'wait' to true, or {what} to false.",
+                f"the builds. Set `{p.setting('wait', 'true')}`, or {off}.",
                 example("wait"),
             )
         )
@@ -165,16 +172,18 @@ def _required(config: Config, p: _Parser) -> None:
     """app-url, app-name and bundle-id, unless resuming; say when no config file was found
     (the usual cause: no checkout step before this one)."""
     if config.config_file is not None:
-        where = f"set it in the workflow or in {p.source}"
+        where = f"or set it in {p.source}"
     else:
         where = (
-            f"set it in the workflow or in {V.DEFAULT_CONFIG_FILE}, which was not found in the "
-            "workspace; if the settings live there, check out the repository first "
-            "(actions/checkout before this step)"
+            f"or set it in {V.DEFAULT_CONFIG_FILE}, which was not found in the workspace; if the "
+            "settings live there, check out the repository first (actions/checkout before "
+            "this step)"
         )
     for name in ("app-url", "app-name", "bundle-id"):
         if getattr(config, name.replace("-", "_")) is None and not p.failed(name):
-            problem = f"is empty; it is required unless 'build-id' is given ({where})."
+            given = p.setting(name, BY_NAME[name].example)
+            problem = f"is empty; it is required unless 'build-id' is given: give `{given}`, "
+            problem += f"{where}."
             p.add(ConfigError(name, problem, example(name)))
 
 

@@ -32,6 +32,9 @@ CACHE_DIR = REPO_ROOT / ".cache" / "portable-action"
 # What the install step needs from the action's checkout (the whole repository on a runner).
 CHECKOUT = ("pyproject.toml", "requirements.txt", "README.md", "portable", "capwrapper_action")
 KEEP_CACHED = 2  # installs kept in the cache: every change to the package makes a new one
+# A cold install (after any change to the package) builds a virtualenv with every dependency:
+# on a busy 2-core machine that takes longer than the suite's 60 s per test.
+pytestmark = pytest.mark.timeout(330)
 KEY = "sk_live_PORTABLESECRET"
 TOKEN = "ghs_runner-test-token"
 # Of this machine's environment only what pip needs to reach its index (proxies, certificates).

@@ -166,11 +166,27 @@ def test_empty_required_inputs_say_that_no_config_file_was_found(tmp_path: Path)
     for single in err.errors:
         assert ".github/capwrapper.yml, which was not found in the workspace" in single.message
         assert "actions/checkout before this step" in single.message
+    assert "give `app-url: https://shop.example.com`, or set it in" in err.errors[0].message
+
+
+def test_hints_speak_the_command_line_s_words(tmp_path: Path) -> None:
+    import io
+
+    from capwrapper_action.ghio import ActionIO
+
+    cli = ActionIO(io.StringIO()).setting
+    env = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": KEY, "INPUT_WAIT": "false",
+           "INPUT_DEPLOY": "true"}  # fmt: skip
+    with pytest.raises(ConfigErrors) as caught:
+        parse_config(read_inputs(env), env=env, setting=cli)
+    messages = {e.input_name: e.message for e in caught.value.errors}
+    assert "give `--app-url https://shop.example.com`, or set it in" in messages["app-url"]
+    assert "Set `--wait true`, or `--deploy false`." in messages["wait"]
 
 
 def test_with_a_config_file_the_error_names_it(tmp_path: Path) -> None:
     _file(tmp_path, "app-name: Example Shop\napp-url: https://shop.example.com\n")
     err = _error({"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": KEY})
     assert err.input_name == "bundle-id"
-    assert "set it in the workflow or in .github/capwrapper.yml)" in err.message
+    assert "give `bundle-id: com.example.shop`, or set it in .github/capwrapper.yml." in err.message
     assert "actions/checkout" not in err.message
