@@ -40,6 +40,7 @@ from capwrapper_action.errors import (
     NetworkError,
     RateLimitedError,
     ServerError,
+    UnexpectedResponseError,
 )
 from capwrapper_action.timeutil import Clock, format_duration
 
@@ -70,11 +71,14 @@ def quick_get_retry(retries: int) -> Retry:
     )
 
 
-def is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException, *, status_check: bool = False) -> bool:
     """The one rule for what is worth another try, whoever raised it: an ``ApiError``, a
     ``requests`` exception (downloads, PyGithub) or an error carrying an HTTP ``status``
-    (PyGithub's ``GithubException``)."""
+    (PyGithub's ``GithubException``). For a ``status_check`` (a read the waiter repeats
+    anyway) an answer of the wrong shape is worth another try too."""
     if isinstance(exc, (NetworkError, GarbledResponseError, RateLimitedError, ServerError)):
+        return True
+    if status_check and isinstance(exc, UnexpectedResponseError):
         return True
     if isinstance(exc, ApiError):
         return exc.status_code in TRANSIENT_STATUSES

@@ -121,7 +121,7 @@ class _Waiter:
         try:
             build = self.client.get_build(track.build_id, deadline=self.deadline, retry=False)
         except ApiError as err:
-            if not (is_transient(err) or self._settling(track, err)):
+            if not (is_transient(err, status_check=True) or self._settling(track, err)):
                 raise
             self._failed(track, err)
             return False

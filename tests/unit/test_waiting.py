@@ -21,6 +21,7 @@ from capwrapper_action.errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    UnexpectedResponseError,
 )
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.result import PlatformState, RunStatus
@@ -239,6 +240,7 @@ def test_cancel_already_set_sends_no_request() -> None:
         ServerError("HTTP 503 from GET /builds/bld_android", status_code=503),
         NetworkError("Connection reset"),
         RateLimitedError("HTTP 429", status_code=429),
+        UnexpectedResponseError("Expected JSON"),
         GarbledResponseError("Expected JSON"),
     ],
 )
