@@ -154,7 +154,8 @@ class _Waiter:
     def _failed(self, track: Track, err: ApiError) -> None:
         """Plan the next check by the retry policy (one log line), or raise ``err`` when the
         server asks to wait past the timeout or the read-after-write grace is over."""
-        if track.failing is None:
+        grace_only = track.failing is not None and track.failing.deadline != self.deadline
+        if track.failing is None or (grace_only and not isinstance(err, NotFoundError)):
             deadline = self.deadline
             if isinstance(err, NotFoundError):
                 deadline = min(deadline, self.start + READ_AFTER_WRITE_GRACE)

@@ -500,3 +500,12 @@ def test_queue_timeout_measures_only_until_the_build_first_leaves_the_queue() ->
     )
     assert wait(clock, client, states, log, queue_timeout=120) == RunStatus.SUCCESS
     assert "queue-timeout" not in log.text()
+
+
+def test_an_outage_after_a_read_after_write_404_is_still_ridden_out() -> None:
+    clock, client, states, log = setup({"android": [(0, "queued"), (300, "success")]})
+    states["android"].created = True
+    outage: list[BaseException | None] = [ServerError("HTTP 503", status_code=503)] * 40
+    client.faults["bld_android"] = [NotFoundError("HTTP 404", status_code=404), *outage]
+    assert wait(clock, client, states, log) == RunStatus.SUCCESS
+    assert clock.now() > 60  # the 503s went on well past the 30 s grace of the 404
