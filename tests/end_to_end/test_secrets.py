@@ -174,11 +174,14 @@ def test_key_echoed_in_a_build_error(
 @pytest.mark.parametrize(
     "answer",
     [
+        # 500s: a 502/503/504 means "not carried out" and is sent again (the retries are
+        # covered in tests/integration/test_fault_matrix.py), a 500 "may have been made"
         Answer(
-            502, f"<html><body><h1>502 Bad Gateway</h1><p>{ECHO}</p></body></html>", "text/html"
+            500, f"<html><body><h1>500 Internal Error</h1><p>{ECHO}</p></body></html>",
+            "text/html",
         ),
         Answer(500, ECHO, "text/plain"),
-        json_answer(503, {"error": "unavailable", "message": ECHO}),
+        json_answer(500, {"error": "internal", "message": ECHO}),
     ],
     ids=["html", "text", "json"],
 )
