@@ -158,9 +158,7 @@ def _doubled(first: float, retry_number: int, cap: float) -> float:
 
 
 def _secs(seconds: float) -> str:
-    if seconds < 60:  # noqa: PLR2004
-        return f"{seconds:.1f} s"
-    return format_duration(seconds)
+    return format_duration(seconds)  # the one time format of the log and summary
 
 
 class RetryBudget:

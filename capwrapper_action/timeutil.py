@@ -68,9 +68,13 @@ def _tz(text: str | None) -> timezone:
 
 
 def format_duration(seconds: float | None) -> str:
-    """``75`` -> ``1m 15s``; ``None`` -> ``—``."""
+    """The one time format of the log and the summary: ``2.5`` -> ``2.5s``, ``4`` -> ``4s``,
+    ``75`` -> ``1m 15s``, ``5400`` -> ``1h 30m``; ``None`` -> ``—``. Tenths only under 10 s,
+    where they matter (a backoff, a short build)."""
     if seconds is None or seconds < 0:
         return "—"
+    if seconds < 9.95 and abs(seconds - round(seconds)) >= 0.05:  # noqa: PLR2004
+        return f"{seconds:.1f}s"
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

@@ -27,7 +27,7 @@ from capwrapper_action.errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from capwrapper_action.timeutil import parse_retry_after
+from capwrapper_action.timeutil import format_duration, parse_retry_after
 
 # A gateway answered in the application's place: the request never reached it, so a create
 # or deploy that got one was not carried out and may be sent again.
@@ -207,9 +207,9 @@ def error_for_exception(
 
 def _cause(exc: requests.RequestException, timeout: tuple[float, float]) -> tuple[str, bool]:
     if isinstance(exc, requests.ConnectTimeout):
-        return f"could not connect within {timeout[0]:g} s (connect timeout)", True
+        return f"could not connect within {format_duration(timeout[0])} (connect timeout)", True
     if isinstance(exc, requests.ReadTimeout):
-        return f"no answer within {timeout[1]:g} s (read timeout)", False
+        return f"no answer within {format_duration(timeout[1])} (read timeout)", False
     if isinstance(exc, requests.exceptions.SSLError):
         return f"TLS error: {_detail(exc) or 'handshake failed'}", False
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
@@ -232,10 +232,10 @@ def _connection_cause(
             return f"the API host name could not be resolved ({detail or 'DNS failure'})", True
         return f"could not connect ({detail or 'connection refused'})", True
     if isinstance(reason, ConnectTimeoutError):
-        return f"could not connect within {timeout[0]:g} s (connect timeout)", True
+        return f"could not connect within {format_duration(timeout[0])} (connect timeout)", True
     text = str(exc).lower()
     if "read timed out" in text:
-        return f"no answer within {timeout[1]:g} s (read timeout)", False
+        return f"no answer within {format_duration(timeout[1])} (read timeout)", False
     if "reset" in text:
         return "the connection was reset before an answer arrived", False
     return "the connection closed before an answer arrived", False

@@ -161,8 +161,10 @@ def test_describe_with_history() -> None:
 
 
 def test_describe_with_history_of_one_length() -> None:
-    text = make_strategy(None, [4.2, 3.8]).describe()
-    assert text.startswith("2 recent builds took about 4s, so checking the status every 1s")
+    text = make_strategy(None, [600.0, 600.0, 600.0]).describe()
+    assert text.startswith("3 recent builds took about 10m 00s, so checking the status every")
+    short = make_strategy(None, [4.2, 3.8]).describe()
+    assert short.startswith("2 recent builds took 3.8s to 4.2s, so checking the status every 1s")
 
 
 # --- history from the list of builds -------------------------------------------------------

@@ -38,9 +38,9 @@ def test_failures_between_429s_still_count() -> None:
     rng = random.Random(0)
     assert budget.next_delay(0.0, 1.0, rng, throttled=True) is not None
     assert budget.next_delay(2.0, None, rng) is not None  # failure 1, within 5 s
-    assert budget.progress(2.0) == "attempt 3, failing for 2.0 s of up to 5s"
+    assert budget.progress(2.0) == "attempt 3, failing for 2s of up to 5s"
     assert budget.next_delay(3.0, 1.0, rng, throttled=True) is not None
-    assert budget.progress(3.0).startswith("rate limited 2 times in 3.0 s")
+    assert budget.progress(3.0).startswith("rate limited 2 times in 3s")
     assert budget.next_delay(6.0, None, rng) is None  # failures past their 5 s
 
 

@@ -252,8 +252,8 @@ def test_transient_failures_are_survived(fault: ApiError) -> None:
     assert wait(clock, client, states, log) == RunStatus.SUCCESS
     failures = [line for _, line in log.lines if "status check failed" in line]
     assert len(failures) == 3  # one line per retry
-    assert "(backoff up to 1.0 s; " in failures[0]
-    assert "(backoff up to 4.0 s; " in failures[2]  # the ceiling doubles
+    assert "(backoff up to 1s; " in failures[0]
+    assert "(backoff up to 4s; " in failures[2]  # the ceiling doubles
     gaps = [b - a for (a, _), (b, _) in itertools.pairwise(client.calls[1:5])]
     assert all(gap <= ceiling for gap, ceiling in zip(gaps, (1, 2, 4), strict=True))
 
@@ -509,3 +509,11 @@ def test_an_outage_after_a_read_after_write_404_is_still_ridden_out() -> None:
     client.faults["bld_android"] = [NotFoundError("HTTP 404", status_code=404), *outage]
     assert wait(clock, client, states, log) == RunStatus.SUCCESS
     assert clock.now() > 60  # the 503s went on well past the 30 s grace of the 404
+
+
+def test_one_time_format_for_log_and_summary() -> None:
+    from capwrapper_action.timeutil import format_duration
+
+    assert [format_duration(s) for s in (0, 0.37, 2.5, 4.02, 9.96, 15, 75, 5400)] == [
+        "0s", "0.4s", "2.5s", "4s", "10s", "15s", "1m 15s", "1h 30m",
+    ]
