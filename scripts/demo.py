@@ -1,6 +1,7 @@
 """``make demo``: run the action end to end against the API simulator and show what a workflow
 run leaves behind: the log, the step outputs (parsed by the runner's rules) and the job summary.
-Nothing leaves this machine: the simulator listens on 127.0.0.1.
+Nothing leaves this machine: the simulator and the GitHub API stand-in (the merged pull request
+#12 behind the pushed commit, commit statuses, comments) listen on 127.0.0.1.
 
     python scripts/demo.py [--fail ios] [--build-seconds 3] [--no-deploy]
 """
@@ -18,9 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from capwrapper_simulator import PlatformConfig, SimConfig, Simulator  # noqa: E402
-from tests.runner_files import RunnerEnv  # noqa: E402
+from tests.github_standin import GitHubStandin  # noqa: E402
+from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA, RunnerEnv  # noqa: E402
 
 BUNDLE_ID = "com.example.shop"
+RUNNER_TOKEN = "ghs_runner-test-token"  # noqa: S105 - the stand-in token of tests.runner_files
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -59,6 +62,16 @@ def inputs(base_url: str, deploy: bool) -> dict[str, str]:
     }  # fmt: skip
 
 
+def github_standin() -> GitHubStandin:
+    """The GitHub API as a workflow run sees it: the runner's token, and the merged pull
+    request whose merge commit was pushed."""
+    github = GitHubStandin(repository=DEFAULT_REPOSITORY)
+    github.add_token(RUNNER_TOKEN)
+    github.add_pull(12, ["release"], head_sha="4" * 40, merge_commit_sha=DEFAULT_SHA,
+                    merged=True, title="Checkout: pay with saved cards")
+    return github
+
+
 def show(title: str, text: str) -> None:
     bar = "-" * 78
     print(f"\n{bar}\n{title}\n{bar}\n{text}", flush=True)
@@ -66,11 +79,17 @@ def show(title: str, text: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    with Simulator(simulator_config(args)) as sim, tempfile.TemporaryDirectory() as tmp:
+    with (
+        Simulator(simulator_config(args)) as sim,
+        github_standin() as github,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         seed_history(sim, args.build_seconds)
         runner = RunnerEnv(Path(tmp))
+        runner.env["GITHUB_API_URL"] = github.url
         env = runner.with_inputs(inputs(sim.base_url, deploy=not args.no_deploy))
-        show("The action's log, as the run page shows it", f"(API simulator at {sim.base_url})")
+        show("The action's log, as the run page shows it",
+             f"(API simulator at {sim.base_url}, GitHub API stand-in at {github.url})")
         proc = subprocess.run(  # noqa: S603 - our own interpreter and entry point
             [sys.executable, str(ROOT / "entrypoint.py")], env=env, cwd=runner.workspace,
             check=False,
@@ -81,7 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         show("Job summary (GITHUB_STEP_SUMMARY, Markdown)", runner.summary_text())
         show("Result", f"exit code {proc.returncode}; the simulator answered "
              f"{sim.request_count()} requests, made {sim.created_count()} builds and "
-             f"{len(sim.deploys())} deploys")
+             f"{len(sim.deploys())} deploys; the GitHub API stand-in answered "
+             f"{len(github.requests)} requests")
     return proc.returncode
 
 
