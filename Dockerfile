@@ -26,10 +26,10 @@ COPY capwrapper_action/ /opt/capwrapper/capwrapper_action/
 # Bytecode, so that no start of the action compiles anything: the application's, then (by
 # importing every module of the application once) that of each standard-library module it uses,
 # which the base image ships as source only. The modules named last are imported only inside
-# functions (PyGithub, PyYAML, requests' netrc lookup, a hint's shlex); the mirror test
+# functions (PyGithub, requests' netrc lookup); the mirror test
 # test_runs_of_the_action_compile_nothing_the_image_did_not names any that a run still compiles.
 RUN python -m compileall -q /opt/capwrapper/capwrapper_action \
-    && PYTHONDONTWRITEBYTECODE='' PYTHONPATH=/opt/capwrapper /opt/venv/bin/python -c "import importlib, pkgutil, capwrapper_action as app; [importlib.import_module(m.name) for m in pkgutil.walk_packages(app.__path__, 'capwrapper_action.')]; import github, netrc, shlex, yaml"
+    && PYTHONDONTWRITEBYTECODE='' PYTHONPATH=/opt/capwrapper /opt/venv/bin/python -c "import importlib, pkgutil, capwrapper_action as app; [importlib.import_module(m.name) for m in pkgutil.walk_packages(app.__path__, 'capwrapper_action.')]; import github, netrc"
 
 # No USER: GitHub runs container actions as root and mounts the workspace owned by the runner.
 ENTRYPOINT ["/opt/venv/bin/python", "/opt/capwrapper/entrypoint.py"]

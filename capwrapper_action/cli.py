@@ -23,9 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from capwrapper_action import __version__
+from capwrapper_action.cancel import Cancellation
 from capwrapper_action.config.inputs import INPUTS, Kind, runner_default
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.ghio import ActionIO
+from capwrapper_action.main import main as action_main
+from capwrapper_action.main import run
 
 # The secret inputs come from these variables, never from flags.
 FROM_ENVIRONMENT = {"api-key": "CAPWRAPPER_API_KEY", "github-token": "GITHUB_TOKEN"}
@@ -86,7 +89,7 @@ def inputs_environment(args: argparse.Namespace, environ: dict[str, str]) -> dic
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["simulator"]:
-        from capwrapper_simulator import main as simulator_main
+        from capwrapper_simulator import main as simulator_main  # not in the image: lazy
 
         return simulator_main(argv[1:])
     if argv[:1] == ["github-action"]:
@@ -124,9 +127,6 @@ def printable(outputs: dict[str, str]) -> dict[str, object]:
 def run_cancellable(env: dict[str, str], io: ActionIO) -> int:
     """``main.run`` with Ctrl-C (SIGINT) and SIGTERM ending the run as cancelled: the builds
     keep running, the outputs say how to resume."""
-    from capwrapper_action.cancel import Cancellation
-    from capwrapper_action.main import run
-
     cancellation = Cancellation(io)
     cancellation.install()
     try:
@@ -152,8 +152,6 @@ def github_action(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return USAGE_ERROR
-    from capwrapper_action.main import main as action_main
-
     return action_main()
 
 

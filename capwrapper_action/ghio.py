@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -139,8 +140,6 @@ class ActionIO:
 
     def setting(self, name: str, value: str) -> str:
         """How a user of this front end sets input ``name``: a command-line flag here."""
-        import shlex  # only for this hint, not on the way to the first request
-
         return f"--{name} {shlex.quote(value)}"
 
     def write_summary(self, markdown: str) -> bool:

@@ -9,26 +9,27 @@ import contextlib
 import os
 import threading
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 import requests
 
 from capwrapper_action import result as R
+from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.cancel import Cancellation
 from capwrapper_action.config.inputs import read_inputs, secrets_of
 from capwrapper_action.config.settings import Config, parse_config
 from capwrapper_action.errors import ActionError, CancelledError
 from capwrapper_action.ghio import ActionIO, GitHubIO
+from capwrapper_action.github.context import GitHubContext, make_github, read_event
+from capwrapper_action.github.pr_feedback import PullRequestFeedback, make_feedback
+from capwrapper_action.github.statuses import WITHOUT_RECORD, CommitRecord
+from capwrapper_action.release.pipeline import Deps, execute
 from capwrapper_action.release.semver import AUTO
 from capwrapper_action.report.settings import describe_settings
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, RealClock
-
-if TYPE_CHECKING:
-    from capwrapper_action.github.context import GitHubContext
-    from capwrapper_action.github.pr_feedback import PullRequestFeedback
-    from capwrapper_action.github.statuses import CommitRecord
 
 OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
 
@@ -87,6 +88,7 @@ def run(
         _record_error(result, err)
     finally:
         with cancellation.shield() if cancellation else contextlib.nullcontext():
+            # Lazy: the report's modules cost ~12-20 ms and are needed only after the builds.
             from capwrapper_action.report.report import report
 
             if feedback is not None:
@@ -107,20 +109,16 @@ def _run_phases(
     *,
     feedback: PullRequestFeedback | None,
 ) -> None:
-    from capwrapper_action.github.context import read_event
-
     ctx = read_event(env)
     result.commit_sha, result.pull_request = ctx.commit_sha, ctx.pull_request
     if config.dry_run:
+        # Lazy: ~1 ms that only a dry run needs, before a real run's first request otherwise.
         from capwrapper_action.release.dryrun import describe_requests
 
         describe_requests(config, io)
         result.status = RunStatus.DRY_RUN
         result.version = None if config.version is AUTO else str(config.version)
         return
-    from capwrapper_action.api.client import CapwrapperClient
-    from capwrapper_action.release.pipeline import Deps, execute
-
     with _session(session) as http:
         client = CapwrapperClient(
             config.api_url, config.api_key, session=http, clock=clock, log=io, cancel=cancel
@@ -136,9 +134,6 @@ def _run_phases(
 def _feedback(
     config: Config, env: Mapping[str, str], io: ActionIO, github_factory: Callable[..., Any] | None
 ) -> PullRequestFeedback | None:
-    from capwrapper_action.github.context import make_github
-    from capwrapper_action.github.pr_feedback import make_feedback
-
     return make_feedback(config, env, io, github_factory or make_github)
 
 
@@ -157,9 +152,6 @@ def _commit_record(
 ) -> CommitRecord | None:
     """The commit statuses of this run's commit (only in a GitHub run: repository, commit and
     token known). The GitHub client is made on first use."""
-    from capwrapper_action.github.context import make_github
-    from capwrapper_action.github.statuses import WITHOUT_RECORD, CommitRecord
-
     sha, token = ctx.commit_sha, config.github_token
     if not (ctx.repository and sha and config.bundle_id) or config.resume:
         return None
@@ -180,8 +172,6 @@ def _run_key(env: Mapping[str, str]) -> str:
     run_id = env.get("GITHUB_RUN_ID")
     if run_id:
         return f"{env.get('GITHUB_REPOSITORY', '')}:{run_id}"
-    import uuid
-
     return f"local:{uuid.uuid4().hex}"
 
 

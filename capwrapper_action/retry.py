@@ -28,9 +28,10 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import requests
+from urllib3.util.retry import Retry
 
 from capwrapper_action.errors import (
     ActionError,
@@ -43,9 +44,6 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.timeutil import Clock, format_duration
-
-if TYPE_CHECKING:
-    from urllib3.util.retry import Retry
 
 T = TypeVar("T")
 TRANSIENT_STATUSES = frozenset({408, 425, 429, *range(500, 600)})
@@ -61,8 +59,6 @@ def quick_get_retry(retries: int) -> Retry:
     """urllib3's retry for a library that takes one (PyGithub): ``retries`` quick tries of a
     GET (0.25 s backoff) on the transient statuses other than 429 (a rate limit is waited out
     only by ``Retrier``, which reads ``Retry-After``), and on connection errors."""
-    from urllib3.util.retry import Retry
-
     statuses = frozenset(s for s in TRANSIENT_STATUSES if s != 429)  # noqa: PLR2004
     return Retry(
         total=retries, connect=retries, read=min(retries, 1), status=retries,

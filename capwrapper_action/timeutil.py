@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
@@ -62,8 +62,6 @@ def _tz(text: str | None) -> timezone:
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:])
-    from datetime import timedelta
-
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 

@@ -16,6 +16,8 @@ import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
+import requests
+
 if TYPE_CHECKING:
     from github import Github
     from github.IssueComment import IssueComment
@@ -83,7 +85,6 @@ def _find(comments: Iterable[IssueComment], marker: str) -> IssueComment | None:
 
 def _explain(exc: BaseException, api_url: str, token: str) -> CommentError:
     import github
-    import requests
 
     if isinstance(exc, github.RateLimitExceededException):
         return CommentError("the GitHub API rate limit of this token is exhausted")

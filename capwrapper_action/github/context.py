@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import requests
+
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.github.event import (
     SOURCE_API,
@@ -27,13 +29,13 @@ from capwrapper_action.github.event import (
     pull_details,
     read_event,
 )
+from capwrapper_action.retry import Retrier, quick_get_retry
 
 if TYPE_CHECKING:
     from github import Github
     from github.PullRequest import PullRequest
     from github.Repository import Repository
 
-    from capwrapper_action.retry import Retrier
 
 __all__ = [
     "SOURCE_API",
@@ -60,9 +62,7 @@ def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2
     retried ``retries`` times within a second by urllib3, on the statuses ``retry`` deems
     transient (``retry.quick_get_retry``); longer outages are left to ``Retrier.call``
     around the calls that matter (the label lookup)."""
-    import github
-
-    from capwrapper_action.retry import quick_get_retry
+    import github  # PyGithub: lazy, ~200 ms, after the first request
 
     retry = quick_get_retry(retries)
     return github.Github(
@@ -193,7 +193,6 @@ _RETRY_HINT = "Re-run the job once the GitHub API answers again."
 def _why(exc: BaseException, api_url: str) -> tuple[str, str]:
     """What went wrong, and what to do about it (may be empty)."""
     import github
-    import requests
 
     if isinstance(exc, github.RateLimitExceededException):
         return "the GitHub API rate limit of this token is exhausted", ""

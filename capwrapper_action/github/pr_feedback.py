@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from capwrapper_action.errors import ActionError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.comments import PERMISSION_HINT, CommentError, CommentSync
-from capwrapper_action.github.event import PULL_REQUEST_EVENTS, GitHubContext
+from capwrapper_action.github.event import PULL_REQUEST_EVENTS, GitHubContext, read_event
 from capwrapper_action.report import pr_comment as render
 from capwrapper_action.result import RunResult, RunStatus
 
@@ -44,8 +44,6 @@ def make_feedback(
     """The writer for this run; None when it writes nothing (``never``, a dry run)."""
     if config.dry_run or config.pr_comment == "never":
         return None
-    from capwrapper_action.github.event import read_event
-
     info = render.CommentInfo(
         bundle_id=config.bundle_id or "",  # resumed builds: learnt from them
         app_name=config.app_name,

@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import requests
+
 from capwrapper_action.api.models import BuildStatus, Platform
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.result import PlatformState
@@ -208,7 +210,6 @@ class CommitRecord:
 def _why(exc: BaseException) -> tuple[str, bool]:
     """What went wrong, and whether a permission is the likely cause."""
     import github
-    import requests
 
     if isinstance(exc, github.GithubException):
         reasons: Mapping[int, str] = {

@@ -29,6 +29,7 @@ from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import GitHubContext
 from capwrapper_action.release.adopting import differences
 from capwrapper_action.release.history import History
+from capwrapper_action.release.placeholders import fill_options, values_for
 from capwrapper_action.release.semver import AUTO
 from capwrapper_action.release.versioning import resolve_version
 
@@ -59,8 +60,6 @@ def filled_options(
     io: ActionIO,
 ) -> Mapping[str, Any]:
     """``options`` with its placeholders filled; a notice names those left empty."""
-    from capwrapper_action.release.placeholders import fill_options, values_for
-
     filled, notice = fill_options(options, where, values_for(ctx, version))
     if notice:
         io.notice(notice, "Placeholders")

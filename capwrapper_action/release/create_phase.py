@@ -13,9 +13,10 @@ from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import GitHubContext
-from capwrapper_action.release.adopting import Adoption, settings_fingerprint
+from capwrapper_action.release import building as B
+from capwrapper_action.release.adopting import Adoption, plan_builds, settings_fingerprint
 from capwrapper_action.release.building import build_body
-from capwrapper_action.release.history import History
+from capwrapper_action.release.history import History, read_history
 from capwrapper_action.release.semver import AUTO
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ def create_builds(
     config: Config, result: R.RunResult, deps: Deps, started: datetime, ctx: GitHubContext
 ) -> list[Build]:
     """Adopt what this commit already has, create the rest; returns the build history."""
-    from capwrapper_action.release.adopting import plan_builds
-
     pinned = pinned_version(config)
     history = read_builds(config, deps)  # first: the API call that fails fastest on a bad key
     records = deps.record.read(config.platforms) if deps.record else {}
@@ -59,8 +58,6 @@ def _create(
     config: Config, result: R.RunResult, deps: Deps, started: datetime, history: History,
     platforms: list[Platform], ctx: GitHubContext,
 ) -> None:
-    from capwrapper_action.release import building as B
-
     version = B.choose_version(config, history)
     if config.version is AUTO:
         deps.io.info(f"version: auto → {version} ({history.describe()})")
@@ -113,8 +110,6 @@ def read_builds(config: Config, deps: Deps, *, required: bool = False) -> Histor
     """This bundle id's history as far as the version checks need it. ``version: auto``
     cannot do without it; for a pinned version it only guards the creates (the API refuses a
     taken version anyway), so a failing or throttled list is logged and the run goes on."""
-    from capwrapper_action.release.history import read_history
-
     auto = config.version is AUTO
     read = functools.partial(
         read_history, deps.client, bundle_id=config.bundle_id or "",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import requests
@@ -21,10 +20,22 @@ from capwrapper_action.api.models import Build, BuildStatus, Platform
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ActionError, ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.github.context import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
+from capwrapper_action.github.context import (
+    SOURCE_API,
+    SOURCE_PAYLOAD,
+    GitHubContext,
+    enrich,
+    with_commit_message,
+)
 from capwrapper_action.github.statuses import CommitRecord
 from capwrapper_action.release.building import build_body, filled_options
-from capwrapper_action.release.create_phase import HISTORY_PATIENCE, NO_HISTORY, record
+from capwrapper_action.release.create_phase import (
+    HISTORY_PATIENCE,
+    NO_HISTORY,
+    create_builds,
+    record,
+)
+from capwrapper_action.release.placeholders import PULL_NAMES, used
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, format_duration
 
@@ -92,19 +103,8 @@ def _phases(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
         result.gate = _gate(config, ctx, result, deps.io)
 
 
-def create_builds(
-    config: Config, result: R.RunResult, deps: Deps, started: datetime, ctx: GitHubContext
-) -> list[Build]:
-    """Adopt what this commit already has, create the rest (``release.create_phase``)."""
-    from capwrapper_action.release.create_phase import create_builds as create
-
-    return create(config, result, deps, started, ctx)
-
-
 def _needs_github_now(options: Mapping[str, Any], ctx: GitHubContext) -> bool:
     """Whether ``options`` use placeholders that only the GitHub API can fill yet."""
-    from capwrapper_action.release.placeholders import PULL_NAMES, used
-
     names = used(options)
     pull = ctx.pull_request is None and bool(names & PULL_NAMES)
     return pull or (ctx.commit_message is None and "commit.message" in names)
@@ -149,6 +149,7 @@ def _platform_of(build: Build) -> Platform:
 def wait(
     config: Config, result: R.RunResult, deps: Deps, history: list[Build]
 ) -> RunStatus:
+    # Lazy: the waiting modules cost ~25-35 ms, needed only after the builds are created.
     from capwrapper_action.wait.polling import history_durations, make_strategy
     from capwrapper_action.wait.waiting import wait_for_builds
 
@@ -183,8 +184,6 @@ def pull_request_context(
     config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps
 ) -> GitHubContext:
     if ctx.repository:  # a GitHub run; enrich says itself why it could not ask the API
-        from capwrapper_action.github.context import enrich
-
         with deps.io.group("Pull request"):
             need_labels = config.deploy and bool(config.deploy_labels)
             ctx = enrich(
@@ -205,9 +204,6 @@ def pull_request_context(
 
 def _commit_message(config: Config, ctx: GitHubContext, deps: Deps) -> GitHubContext:
     """The commit's message, from the API, when a placeholder wants it and the event has none."""
-    from capwrapper_action.github.context import with_commit_message
-    from capwrapper_action.release.placeholders import used
-
     wanted = used(config.build_options) | used(config.deploy_options)
     if "commit.message" not in wanted or ctx.commit_message is not None:
         return ctx
@@ -232,7 +228,7 @@ def _pull_request_line(ctx: GitHubContext) -> str:
 def _gate(
     config: Config, ctx: GitHubContext, result: R.RunResult, io: ActionIO
 ) -> R.GateDecision:
-    from capwrapper_action.github.gate import decide_deploy
+    from capwrapper_action.github.gate import decide_deploy  # lazy: ~2 ms, after the builds
 
     return decide_deploy(config, result.platforms, ctx, setting=io.setting)
 
@@ -252,7 +248,7 @@ def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: 
             return
         deps.io.info(decision.reason)
         _refuse_unknown_deploys(result)
-        from capwrapper_action.release.deploying import deploy_builds
+        from capwrapper_action.release.deploying import deploy_builds  # lazy: ~2-5 ms
 
         result.deploy_attempted = True
         options = filled_options(
@@ -286,7 +282,7 @@ def _refuse_unknown_deploys(result: R.RunResult) -> None:
 def download_phase(config: Config, result: R.RunResult, deps: Deps) -> None:
     if not config.download:
         return
-    from capwrapper_action.release.download import download_artifacts
+    from capwrapper_action.release.download import download_artifacts  # lazy: ~6-7 ms
 
     with deps.io.group("Download binaries"):
         download_artifacts(
