@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from capwrapper_action.config import lists as C
+from capwrapper_action.config import paths as P
 from capwrapper_action.config import urls as U
 from capwrapper_action.config import values as V
 from capwrapper_action.errors import ConfigError
@@ -155,11 +156,11 @@ def _api_key(text: str, ctx: Context) -> str:
 
 
 def _download_path(text: str, ctx: Context) -> Path:
-    return V.download_path(text, workspace=ctx.workspace)
+    return P.download_path(text, workspace=ctx.workspace)
 
 
 def _config_file(text: str, ctx: Context) -> Path | None:
-    return V.config_file(text, workspace=ctx.workspace)
+    return P.config_file(text, workspace=ctx.workspace)
 
 
 _NO_SECRETS_IN_FILE = "secrets do not belong in the repository; pass it in the workflow"

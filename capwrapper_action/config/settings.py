@@ -22,6 +22,7 @@ from capwrapper_action.config.inputs import (
     example,
 )
 from capwrapper_action.config.lists import ResumeRef
+from capwrapper_action.config.paths import DEFAULT_CONFIG_FILE
 from capwrapper_action.config.values import PrComment
 from capwrapper_action.errors import ActionError, ConfigError
 from capwrapper_action.ghio import Setting, workflow_setting
@@ -175,7 +176,7 @@ def _required(config: Config, p: _Parser) -> None:
         where = f"or set it in {p.source}"
     else:
         where = (
-            f"or set it in {V.DEFAULT_CONFIG_FILE}, which was not found in the workspace; if the "
+            f"or set it in {DEFAULT_CONFIG_FILE}, which was not found in the workspace; if the "
             "settings live there, check out the repository first (actions/checkout before "
             "this step)"
         )

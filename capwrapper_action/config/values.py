@@ -1,7 +1,7 @@
 """One parser per kind of input value: here the single values (secrets, names, versions,
-booleans, durations, paths) and the checks every input goes through; ``urls`` has the URLs,
-``lists`` the lists, mappings and build ids. The input table (``inputs``) says which parser
-reads which input.
+booleans, durations) and the checks every input goes through; ``urls`` has the URLs, ``paths``
+the paths in the workspace, ``lists`` the lists, mappings and build ids. The input table
+(``inputs``) says which parser reads which input.
 
 Each parser takes the text of one input (already stripped by ``inputs.normalize``; a config
 file's YAML value where the input takes a boolean, list or mapping) and returns the typed
@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
-from pathlib import Path
 
 from capwrapper_action.errors import ConfigError
 from capwrapper_action.release.semver import AUTO, Auto, Bump, Version
@@ -23,7 +22,6 @@ from capwrapper_action.release.semver import AUTO, Auto, Bump, Version
 MAX_DURATION = 6 * 3600.0  # GitHub-hosted runners stop a job after 6 hours
 MAX_APP_NAME = 100
 MAX_BUNDLE_ID = 155
-DEFAULT_CONFIG_FILE = ".github/capwrapper.yml"
 UNEVALUATED_TOKEN = "${{ github.token }}"  # noqa: S105 - the default when not evaluated
 
 _CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})
@@ -282,52 +280,3 @@ def poll_interval(value: str) -> float | None:
     if not 1 <= seconds <= 600:  # noqa: PLR2004
         raise invalid("poll-interval", f"{show(value)} must be from 1 to 600 seconds")
     return seconds
-
-
-def config_file(value: str, *, workspace: Path) -> Path | None:
-    """The config file: the one named, or ``.github/capwrapper.yml`` when that exists
-    (None when it does not)."""
-    if not value and not _is_file(workspace / DEFAULT_CONFIG_FILE):
-        return None
-    named = value or DEFAULT_CONFIG_FILE
-    path = workspace_path("config-file", named, workspace=workspace)
-    if not _is_file(path):
-        raise invalid(
-            "config-file",
-            f"{show(named)} is not a file in the workspace (does the job check "
-            "out the repository before this step?)",
-        )
-    return path
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:  # a name too long for the file system, and the like
-        return False
-
-
-def download_path(value: str, *, workspace: Path) -> Path:
-    return workspace_path("download-path", value, workspace=workspace)
-
-
-def workspace_path(name: str, value: str, *, workspace: Path, example: str = "") -> Path:
-    """``value`` resolved against the workspace; refused when absolute or outside it
-    (symbolic links included)."""
-    if not value:
-        raise invalid(name, "is empty; give a path relative to the workspace", example)
-    if value.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", value):
-        raise invalid(
-            name,
-            f"{show(value)} is not relative to the workspace (in the container the "
-            "workspace is /github/workspace, not the runner's path)",
-            example,
-        )
-    root = workspace.resolve()
-    try:
-        target = (root / value).resolve()
-    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links
-        raise invalid(name, f"{show(value)} is not a usable path ({exc})", example) from None
-    if not target.is_relative_to(root):
-        raise invalid(name, f"{show(value)} leads outside the workspace", example)
-    return target
