@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bench import harness as H
-from capwrapper_action.release.pipeline import NO_HISTORY
+from capwrapper_action.release.create_phase import NO_HISTORY
 from capwrapper_simulator import SimConfig, Simulator
 
 JOBS = (20, 100)

@@ -122,11 +122,6 @@ class Cancellation:
         finally:
             self._shield_depth -= 1
 
-    def raise_if_requested(self) -> None:
-        """Raise ``CancelledError`` when a signal came and no shield is active."""
-        if self.requested and not self.shielded:
-            raise self._error()
-
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.signals.append(_name(signum))
         if self._wake_fd >= 0:

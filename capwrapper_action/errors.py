@@ -44,18 +44,6 @@ class CancelledError(ActionError):
     before_send = False  # raised before the request went out: nothing can have been made
 
 
-class TimedOutError(ActionError):
-    """Waiting took longer than ``timeout`` (or ``queue-timeout``)."""
-
-    title = "Timed out"
-
-
-class GitHubContextError(ActionError):
-    """The event or the GitHub API could not tell which commit to build."""
-
-    title = "GitHub context"
-
-
 class DownloadError(ActionError):
     title = "Download failed"
 

@@ -102,9 +102,6 @@ class RetryPolicy:
             raise ValueError("retry_after_spread must not be negative")
 
 
-NO_RETRIES = RetryPolicy(budget_seconds=0.0, throttle_seconds=0.0)
-
-
 @dataclass(frozen=True)
 class Delay:
     """One wait before a retry, with the words a log line needs."""

@@ -81,15 +81,6 @@ class GitHubContext:
     def repository_url(self) -> str | None:
         return f"{self.server_url}/{self.repository}" if self.repository else None
 
-    @property
-    def commit_url(self) -> str | None:
-        base = self.repository_url
-        return f"{base}/commit/{self.commit_sha}" if base and self.commit_sha else None
-
-    @property
-    def pull_request_url(self) -> str | None:
-        base = self.repository_url
-        return f"{base}/pull/{self.pull_request}" if base and self.pull_request else None
 
 
 def read_event(env: Mapping[str, str]) -> GitHubContext:

@@ -27,8 +27,6 @@ def not_requested(setting: Setting = workflow_setting) -> str:
     return f"deploy not requested (set `{setting('deploy', 'true')}`)"
 
 
-NOT_REQUESTED = not_requested()
-
 
 class GateConfig(Protocol):
     """The part of ``config.Config`` the gate reads."""

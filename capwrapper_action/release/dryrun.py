@@ -7,7 +7,7 @@ import json
 
 from capwrapper_action.config.settings import Config
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.release.pipeline import build_body
+from capwrapper_action.release.building import build_body
 from capwrapper_action.release.semver import AUTO
 
 AUTO_NOTE = "auto (resolved from GET /builds at run time)"

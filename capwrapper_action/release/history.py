@@ -52,10 +52,6 @@ class History:
     scanned: int = 0  # builds of every app looked at
     complete: bool = True  # False: the page cap was reached before all was known
 
-    def newest_version(self, platform: Platform) -> Version | None:
-        build = self.newest.get(platform)
-        return Version.try_parse(build.version) if build else None
-
     def find(self, platform: Platform, version: str) -> Build | None:
         """The build of ``version`` on ``platform`` (semver equality), newest first."""
         wanted = Version.try_parse(version)

@@ -28,7 +28,7 @@ from capwrapper_action.github.context import (
     with_commit_message,
 )
 from capwrapper_action.github.statuses import CommitRecord
-from capwrapper_action.release.building import build_body, filled_options
+from capwrapper_action.release.building import filled_options
 from capwrapper_action.release.create_phase import (
     HISTORY_PATIENCE,
     NO_HISTORY,
@@ -38,8 +38,6 @@ from capwrapper_action.release.create_phase import (
 from capwrapper_action.release.placeholders import PULL_NAMES, used
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, format_duration
-
-__all__ = ["HISTORY_PATIENCE", "NO_HISTORY", "Deps", "build_body", "execute", "filled_options"]
 
 
 @dataclass

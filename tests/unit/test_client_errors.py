@@ -32,9 +32,10 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.retry import NO_RETRIES, RetryPolicy
+from capwrapper_action.retry import RetryPolicy
 from tests.virtual_clock import VirtualClock
 
+NO_RETRIES = RetryPolicy(budget_seconds=0.0, throttle_seconds=0.0)
 KEY = "sk_live_TOPSECRET_0123456789"
 BASE = "https://api.example.test/v1"
 BUILD = {"id": "bld_1", "status": "queued", "platform": "android", "version": "1.0.0",

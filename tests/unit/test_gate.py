@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.github.context import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
-from capwrapper_action.github.gate import NOT_REQUESTED, decide_deploy
+from capwrapper_action.github.gate import decide_deploy
 from capwrapper_action.result import PlatformState
 
 SHA = "d" * 40
@@ -41,7 +41,7 @@ def states(android: str | None = "success", ios: str | None = "success"
 def test_not_requested() -> None:
     decision = decide_deploy(GateConfig(deploy=False), states(), ctx())
     assert (decision.requested, decision.allowed) == (False, False)
-    assert decision.reason == NOT_REQUESTED == "deploy not requested (set `deploy: true`)"
+    assert decision.reason == "deploy not requested (set `deploy: true`)"
 
 
 def test_allowed_without_label_gate() -> None:

@@ -63,7 +63,6 @@ def test_push_uses_the_pushed_head(tmp_path: Path) -> None:
     ctx = read_event(env_for(tmp_path, "push", {"after": HEAD, "ref": "refs/heads/main"}))
     assert (ctx.commit_sha, ctx.pull_request, ctx.labels, ctx.labels_source) == (HEAD, None, (), "")
     assert ctx.warnings == ()
-    assert ctx.commit_url == f"https://github.com/{REPO}/commit/{HEAD}"
 
 
 def test_push_of_a_branch_deletion_falls_back_to_github_sha(tmp_path: Path) -> None:
@@ -79,7 +78,6 @@ def test_merged_pull_request_uses_the_merge_commit_and_payload_labels(tmp_path: 
     assert ctx.labels == ("release", "docs")
     assert ctx.labels_source == SOURCE_PAYLOAD
     assert ctx.from_fork is False
-    assert ctx.pull_request_url == f"https://github.com/{REPO}/pull/12"
 
 
 def test_closed_unmerged_pull_request_uses_the_head_commit(tmp_path: Path) -> None:

@@ -24,7 +24,6 @@ from capwrapper_action.errors import (
     UnexpectedResponseError,
 )
 from capwrapper_action.retry import (
-    NO_RETRIES,
     Retrier,
     RetryBudget,
     RetryPolicy,
@@ -36,6 +35,7 @@ from capwrapper_action.retry import (
 from capwrapper_action.timeutil import parse_retry_after
 from tests.virtual_clock import VirtualClock
 
+NO_RETRIES = RetryPolicy(budget_seconds=0.0, throttle_seconds=0.0)
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 
 

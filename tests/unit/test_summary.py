@@ -17,9 +17,9 @@ import pytest
 from capwrapper_action import result as R
 from capwrapper_action.api.models import Build, Deploy
 from capwrapper_action.errors import (
+    ActionError,
     CancelledError,
     ConfigError,
-    TimedOutError,
 )
 from capwrapper_action.report import markdown as md
 from capwrapper_action.report.summary import SummaryOptions, render_summary
@@ -96,9 +96,10 @@ def timed_out() -> R.RunResult:
         android=_build("android", "success", done=412),
         ios=_build("ios", "building"),
     )
-    result.error = TimedOutError(
+    result.error = ActionError(
         "The builds did not finish within 30m (ios is still building).",
         hint="Raise `timeout`, or resume with the `build-id` input below.",
+        title="Timed out",
     )
     result.gate = R.GateDecision(True, False, "the builds did not all finish")
     return result
@@ -229,7 +230,7 @@ def test_every_field_is_capped() -> None:
     result = one_failed()
     result.platforms["ios"].build = _build("ios", "failed", done=3, error=huge, version=huge)
     result.notes.extend([huge] * 100)
-    result.error = TimedOutError(huge, hint=huge)
+    result.error = ActionError(huge, hint=huge, title="Timed out")
     text = render_summary(result, SummaryOptions(app_name=huge))
     assert len(text.encode("utf-8")) < 64 * 1024
     assert "… and 80 more" in text
