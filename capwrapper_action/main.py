@@ -10,8 +10,8 @@ import os
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TextIO
+from collections.abc import Iterator, Mapping
+from typing import TextIO
 
 import requests
 
@@ -22,7 +22,7 @@ from capwrapper_action.config.inputs import read_inputs, secrets_of
 from capwrapper_action.config.settings import Config, parse_config
 from capwrapper_action.errors import ActionError, CancelledError
 from capwrapper_action.ghio import ActionIO, GitHubIO
-from capwrapper_action.github.context import GitHubContext, make_github, read_event
+from capwrapper_action.github.context import GitHubContext, GithubFactory, make_github, read_event
 from capwrapper_action.github.pr_feedback import PullRequestFeedback, make_feedback
 from capwrapper_action.github.statuses import WITHOUT_RECORD, CommitRecord
 from capwrapper_action.release.pipeline import Deps, execute
@@ -54,7 +54,7 @@ def run(
     clock: Clock | None = None,
     session: requests.Session | None = None,
     cancellation: Cancellation | None = None,
-    github_factory: Callable[..., Any] | None = None,
+    github_factory: GithubFactory | None = None,
 ) -> int:
     env = os.environ if env is None else env
     io = io or GitHubIO(env, stdout)
@@ -105,7 +105,7 @@ def _run_phases(
     clock: Clock,
     session: requests.Session | None,
     cancel: threading.Event,
-    github_factory: Callable[..., Any] | None,
+    github_factory: GithubFactory | None,
     *,
     feedback: PullRequestFeedback | None,
 ) -> None:
@@ -132,7 +132,7 @@ def _run_phases(
 
 
 def _feedback(
-    config: Config, env: Mapping[str, str], io: ActionIO, github_factory: Callable[..., Any] | None
+    config: Config, env: Mapping[str, str], io: ActionIO, github_factory: GithubFactory | None
 ) -> PullRequestFeedback | None:
     return make_feedback(config, env, io, github_factory or make_github)
 
@@ -148,7 +148,7 @@ def _session(given: requests.Session | None) -> Iterator[requests.Session]:
 
 def _commit_record(
     config: Config, ctx: GitHubContext, env: Mapping[str, str], io: ActionIO,
-    github_factory: Callable[..., Any] | None,
+    github_factory: GithubFactory | None,
 ) -> CommitRecord | None:
     """The commit statuses of this run's commit (only in a GitHub run: repository, commit and
     token known). The GitHub client is made on first use."""

@@ -13,13 +13,15 @@ warning and the step goes on. ``always``: any failure to write fails the step at
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from capwrapper_action.config.values import PrComment
 from capwrapper_action.errors import ActionError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.comments import PERMISSION_HINT, CommentError, CommentSync
+from capwrapper_action.github.context import GithubFactory
 from capwrapper_action.github.event import PULL_REQUEST_EVENTS, GitHubContext, read_event
 from capwrapper_action.report import pr_comment as render
 from capwrapper_action.result import RunResult, RunStatus
@@ -27,7 +29,6 @@ from capwrapper_action.result import RunResult, RunStatus
 if TYPE_CHECKING:
     from capwrapper_action.config.settings import Config
 
-MODES = ("auto", "always", "never")
 TITLE = "Pull request comment"
 FORK_REASON = (
     "this run comes from a fork, and GitHub gives such runs a read-only token"
@@ -39,10 +40,10 @@ FORK_HINT = (
 
 
 def make_feedback(
-    config: Config, env: Mapping[str, str], io: ActionIO, connect: Callable[[str, str], Any]
+    config: Config, env: Mapping[str, str], io: ActionIO, connect: GithubFactory
 ) -> PullRequestFeedback | None:
     """The writer for this run; None when it writes nothing (``never``, a dry run)."""
-    if config.dry_run or config.pr_comment == "never":
+    if config.dry_run or config.pr_comment == PrComment.NEVER:
         return None
     info = render.CommentInfo(
         bundle_id=config.bundle_id or "",  # resumed builds: learnt from them
@@ -59,12 +60,12 @@ def make_feedback(
 class PullRequestFeedback:
     """Writes the comments; ``builds_created`` from the pipeline, ``finish`` from ``main``."""
 
-    mode: str  # one of MODES
+    mode: PrComment
     info: render.CommentInfo
     token: str = field(repr=False)
     ctx: GitHubContext  # the event's; the pipeline passes the one enriched from the API
     io: ActionIO
-    connect: Callable[[str, str], Any]  # (api_url, token) -> PyGithub client
+    connect: GithubFactory  # (api_url, token) -> PyGithub client
     failures: list[tuple[str, str]] = field(default_factory=list)  # (what, what to do)
     _sync: CommentSync | None = None
     _given_up: bool = False  # after a refusal: no more tries in this run
@@ -79,7 +80,7 @@ class PullRequestFeedback:
         """The final comment or note; with ``always``, a failure to write fails the run."""
         if self._living_target() is not None or self._release_target():
             self._safely(result, in_progress=False)
-        if self.failures and self.mode == "always":
+        if self.failures and self.mode == PrComment.ALWAYS:
             _fail(result, self.failures[0])
         elif self.failures:
             result.notes.append(" ".join(filter(None, self.failures[0])))
@@ -107,7 +108,7 @@ class PullRequestFeedback:
 
     def _living_target(self) -> int | None:
         ctx = self.ctx
-        if self.mode == "never" or ctx.event_name not in PULL_REQUEST_EVENTS:
+        if self.mode == PrComment.NEVER or ctx.event_name not in PULL_REQUEST_EVENTS:
             return None
         return None if ctx.release_path else ctx.pull_request
 
@@ -142,7 +143,7 @@ class PullRequestFeedback:
         failure = (f"Could not write the comment {where}: {err.reason}.", err.hint)
         self._given_up = self._given_up or err.forbidden
         text = " ".join(filter(None, failure))
-        if self.mode == "always" or self.failures:
+        if self.mode == PrComment.ALWAYS or self.failures:
             self.io.info(text)  # `always`: the error annotation comes with the report
         else:
             self.io.warning(text, TITLE)  # one warning per run is enough

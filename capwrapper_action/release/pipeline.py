@@ -24,6 +24,7 @@ from capwrapper_action.github.context import (
     SOURCE_API,
     SOURCE_PAYLOAD,
     GitHubContext,
+    GithubFactory,
     enrich,
     with_commit_message,
 )
@@ -50,7 +51,7 @@ class Deps:
     cancel: threading.Event
     io: ActionIO
     run_key: str  # stable per workflow run: the base of every Idempotency-Key
-    github_factory: Callable[..., Any] | None = None
+    github_factory: GithubFactory | None = None
     # Told once the builds exist and the pull request is known (the pull request comment).
     on_started: Callable[[R.RunResult, GitHubContext], None] | None = None
     record: CommitRecord | None = None  # the commit statuses; None outside a GitHub run

@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from capwrapper_action.api.models import Build
+from capwrapper_action.config.values import PrComment
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import make_github
 from capwrapper_action.github.event import GitHubContext, PullDetails
@@ -55,8 +56,8 @@ def feedback(
 ) -> tuple[PullRequestFeedback, ActionIO]:
     log = ActionIO(io.StringIO())
     made = PullRequestFeedback(
-        mode=mode, info=CommentInfo(bundle_id=bundle, app_name="Shop"), token=token, ctx=ctx,
-        io=log, connect=make_github,
+        mode=PrComment(mode), info=CommentInfo(bundle_id=bundle, app_name="Shop"), token=token,
+        ctx=ctx, io=log, connect=make_github,
     )  # fmt: skip
     return made, log
 
