@@ -3,23 +3,17 @@ long, and the log line of each retry. Every wait caused by a transient failure g
 here: API requests, creates and deploys (``api``), status checks (``wait``), binary downloads
 (``release.fetching``) and GitHub API calls (``Retrier.call``).
 
-- **Transient** (``is_transient``): no answer (connection refused, reset, timeouts), a body
-  that is not JSON, a 429, and 408, 425 or any 5xx — from the Capwrapper API, the download
-  host or the GitHub API alike.
-- **Bounded by time, not by attempts**: failures in a row are retried for ``budget_seconds``
-  (6 minutes: a 5-minute outage is ridden out), rate limits (429) for ``throttle_seconds``, and
-  never past the caller's deadline (the step's ``timeout`` while waiting for builds).
-- **Backoff**: exponential from 1 s with full jitter (a uniformly random wait up to the
-  ceiling, so parallel jobs sharing one API key spread out), capped at 30 s, so the first
-  request after an outage ends comes within 30 s.
-- **Retry-After** is honoured, never undercut, plus a small random spread that widens while a
-  rate limit lasts. When the server asks for longer than the budget has left, the call fails
-  at once, naming the time asked for: no sleep ever ends past the point of giving up.
+- **Transient** (``is_transient``): no answer (refused, reset, timeouts), a body that is not
+  JSON, 408, 425, 429 or any 5xx, from the Capwrapper API, the download host or GitHub alike.
+- **Bounded by time, not by attempts** (``RetryPolicy``): 6 minutes of failures in a row (a
+  5-minute outage is ridden out), 15 of rate limits, never past the caller's deadline.
+- **Backoff**: exponential from 1 s with full jitter (parallel jobs sharing one key spread
+  out), capped at 30 s. **Retry-After** is honoured plus a random spread; when it asks for
+  more than is left, the call fails at once: no sleep ends past the point of giving up.
 - **Unreachable time**: ``Retrier`` adds up how long requests kept failing, for the report.
 
-Calls to other APIs (the GitHub API: commit statuses, comments, the label lookup) take
-``Retrier.call``. PyGithub also gets ``quick_get_retry``: two quick urllib3 retries of a GET on
-the same transient statuses, within a second and not logged, for blips.
+GitHub API calls (commit statuses, comments, the label lookup) take ``Retrier.call``; PyGithub
+also gets ``quick_get_retry``: two quick, unlogged urllib3 retries of a GET, for blips.
 """
 
 from __future__ import annotations
@@ -43,7 +37,8 @@ from capwrapper_action.errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from capwrapper_action.timeutil import Clock, format_duration
+from capwrapper_action.timeutil import Clock
+from capwrapper_action.timeutil import format_duration as _secs  # the one time format
 
 T = TypeVar("T")
 TRANSIENT_STATUSES = frozenset({408, 425, 429, *range(500, 600)})
@@ -150,18 +145,12 @@ def _doubled(first: float, retry_number: int, cap: float) -> float:
     return min(cap, first * 2.0**exponent)
 
 
-def _secs(seconds: float) -> str:
-    return format_duration(seconds)  # the one time format of the log and summary
-
-
 class RetryBudget:
     """What one call has left. ``next_delay`` is None once the seconds for this kind of
     trouble run out or the wait would end past ``deadline`` (on the clock of ``started``);
     ``refusal`` then says why when the server asked for more than was left."""
 
-    def __init__(
-        self, policy: RetryPolicy, started: float, deadline: float | None = None
-    ) -> None:
+    def __init__(self, policy: RetryPolicy, started: float, deadline: float | None = None) -> None:
         self.policy = policy
         self.started = started
         self.deadline = deadline
@@ -203,10 +192,10 @@ class RetryBudget:
         if self.last_throttled:
             times = "once" if self.throttled == 1 else f"{self.throttled} times"
             return (f"rate limited {times} in {_secs(now - self.started)} (429s are waited "
-                    f"out for up to {format_duration(self.policy.throttle_seconds)})")
-        until = format_duration(self.policy.budget_seconds)
+                    f"out for up to {_secs(self.policy.throttle_seconds)})")
+        until = _secs(self.policy.budget_seconds)
         if self.deadline is not None and self.deadline < self.started + self.policy.budget_seconds:
-            until = f"{format_duration(self.deadline - self.started)}, the time left"
+            until = f"{_secs(self.deadline - self.started)}, the time left"
         return f"attempt {self.attempts}, failing for {_secs(now - self.started)} of up to {until}"
 
     def spent(self, now: float) -> str:
@@ -252,9 +241,7 @@ class Retrier:
         throttled = isinstance(error, RateLimitedError) or status == 429  # noqa: PLR2004
         return budget.next_delay(self.clock.now(), retry_after, self.rng, throttled=throttled)
 
-    def wait_to_retry(
-        self, budget: RetryBudget, error: BaseException, what: str, why: str
-    ) -> None:
+    def wait_to_retry(self, budget: RetryBudget, error: BaseException, what: str, why: str) -> None:
         """Log one line and sleep before trying ``what`` again, or raise ``error`` (its
         message saying how hard the call tried) once ``budget`` has run out."""
         delay = self.plan(budget, error)
@@ -288,13 +275,11 @@ class Retrier:
         budget = self.budget(deadline)
         while True:
             try:
-                value = fn()
+                return fn()
             except Exception as exc:
                 if not is_transient(exc):
                     raise
                 self.wait_to_retry(budget, exc, what, f"; it failed: {type(exc).__name__}")
-                continue
-            return value
 
     # -- how long requests kept failing --------------------------------------------------------
     def failed(self) -> None:
