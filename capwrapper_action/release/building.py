@@ -143,7 +143,8 @@ class Builder:
             except BadRequestError as exc:
                 version = self._taken(exc, platform, version, taken)
                 taken += 1
-                continue
+                if platform not in self.made:
+                    continue  # create it again, at the version resolved anew
             pending.pop(0)
         return self.made
 

@@ -177,6 +177,23 @@ def test_a_version_taken_meanwhile_is_resolved_again(
     assert "another build (bld_" in done.log
 
 
+def test_a_pinned_version_taken_meanwhile_with_the_same_settings_is_adopted_once(
+    sim: Simulator, github: GitHubStandin, tmp_path: Path
+) -> None:
+    # Another run of the same release (same settings) creates the build first: this run adopts
+    # it instead of refusing, and goes on to the next platform (it once sent the create again
+    # and again).
+    sim.faults.add(Fault(endpoint="create_build", kind="version_taken", times=1))
+    p = pipeline("pinned version taken meanwhile, same settings", sim, github, tmp_path)
+    done = p.run("run", version="2.0.7")
+    p.finish()
+    assert done.code == 0, done.log
+    assert done.outputs["version"] == "2.0.7"
+    assert done.log.count("adopting it") == 1, done.log
+    assert sim.request_count("create_build") == 2  # the refused one (adopted), then iOS
+    assert len({b.record.id for b in sim.builds(seeded=False)}) == 2
+
+
 def test_a_history_many_pages_deep_behind_link_headers(
     sim: Simulator, github: GitHubStandin, tmp_path: Path
 ) -> None:
