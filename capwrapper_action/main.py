@@ -69,16 +69,12 @@ def run(
     result = R.RunResult.for_platforms(())
     try:
         try:
-            # Outside any group: an error stands alone.
-            config = parse_config(raw, env=env, setting=io.setting)
-            for warning in config.warnings:
-                io.warning(warning, "Input warning")
-            describe_settings(config, io)
+            config = _configure(raw, env, io)
             result = R.RunResult.for_platforms(config.platforms)
-            clock = clock or RealClock()
             feedback = _feedback(config, env, io, github_factory)
             _run_phases(
-                config, env, result, io, clock, session, cancel, github_factory, feedback=feedback
+                config, env, result, io, clock or RealClock(), session, cancel, github_factory,
+                feedback=feedback,
             )
         except ActionError as err:
             _record_error(result, err)
@@ -87,14 +83,32 @@ def run(
     except CancelledError as err:  # a signal that landed while an error above was recorded
         _record_error(result, err)
     finally:
-        with cancellation.shield() if cancellation else contextlib.nullcontext():
-            # Lazy: the report's modules cost ~12-20 ms and are needed only after the builds.
-            from capwrapper_action.report.report import report
-
-            if feedback is not None:
-                feedback.finish(result)
-            written = report(io, result, config, env)
+        written = _report(io, result, config, env, feedback, cancellation)
     return 0 if result.status in OK_STATUSES and written else 1
+
+
+def _configure(raw: Mapping[str, str], env: Mapping[str, str], io: ActionIO) -> Config:
+    """The config, its warnings and the settings logged (outside any group: an error stands
+    alone)."""
+    config = parse_config(raw, env=env, setting=io.setting)
+    for warning in config.warnings:
+        io.warning(warning, "Input warning")
+    describe_settings(config, io)
+    return config
+
+
+def _report(
+    io: ActionIO, result: R.RunResult, config: Config | None, env: Mapping[str, str],
+    feedback: PullRequestFeedback | None, cancellation: Cancellation | None,
+) -> bool:
+    """The pull request comment finished and the report written, safe from a late signal."""
+    with cancellation.shield() if cancellation else contextlib.nullcontext():
+        # Lazy: the report's modules cost ~12-20 ms and are needed only after the builds.
+        from capwrapper_action.report.report import report
+
+        if feedback is not None:
+            feedback.finish(result)
+        return report(io, result, config, env)
 
 
 def _run_phases(

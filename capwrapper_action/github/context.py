@@ -12,6 +12,7 @@ are retried by the one retry policy (``retry.Retrier.call``), not by urllib3.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import replace
@@ -94,17 +95,7 @@ def enrich(
         return _fallback(ctx, "`github-token` is empty", need_labels, _PERMISSION_HINT)
     if not ctx.repository:
         return _fallback(ctx, "GITHUB_REPOSITORY is not set", need_labels)
-    factory = github_factory or make_github
-    repository = ctx.repository
-
-    def lookup() -> tuple[int | None, tuple[str, ...], PullDetails | None]:
-        repo = factory(ctx.api_url, token).get_repo(repository)
-        if ctx.pull_request is None:
-            return _pull_of_commit(repo, ctx.commit_sha or "")
-        pull = repo.get_pull(ctx.pull_request)
-        merged = ctx.pull.merged if ctx.pull else False  # the event decides the release path
-        return ctx.pull_request, _pull_labels(pull), _details(pull, merged=merged)
-
+    lookup = functools.partial(_lookup, ctx, ctx.repository, github_factory or make_github, token)
     try:
         if retrier is not None and need_labels:
             deadline = retrier.clock.now() + GITHUB_PATIENCE
@@ -119,6 +110,18 @@ def enrich(
     return replace(
         ctx, pull_request=number, labels=labels, labels_source=SOURCE_API, pull=details
     )
+
+
+def _lookup(
+    ctx: GitHubContext, repository: str, factory: GithubFactory, token: str
+) -> tuple[int | None, tuple[str, ...], PullDetails | None]:
+    """The pull request (the commit's when the event names none), its labels and details."""
+    repo = factory(ctx.api_url, token).get_repo(repository)
+    if ctx.pull_request is None:
+        return _pull_of_commit(repo, ctx.commit_sha or "")
+    pull = repo.get_pull(ctx.pull_request)
+    merged = ctx.pull.merged if ctx.pull else False  # the event decides the release path
+    return ctx.pull_request, _pull_labels(pull), _details(pull, merged=merged)
 
 
 def with_commit_message(
