@@ -9,13 +9,25 @@ autolinks, mentions of emoji or math. Every helper caps the length of what it is
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote, urlsplit
+
+from capwrapper_action.result import RunStatus
 
 CELL_LIMIT = 500  # characters of outside text in one table cell or inline field
 BLOCK_LIMIT = 4096  # characters of outside text in one code block
 URL_LIMIT = 8192
 ELLIPSIS = "…"
+PLATFORM_LABELS = {"android": "Android", "ios": "iOS"}
+# The heading of the job summary and the pull request comment: a symbol and words per status.
+HEADINGS = {
+    RunStatus.SUCCESS: ("✅", "builds succeeded"),
+    RunStatus.FAILED: ("❌", "failed"),
+    RunStatus.TIMED_OUT: ("⌛", "timed out"),
+    RunStatus.CANCELLED: ("⏹️", "cancelled"),
+    RunStatus.CREATED: ("⏳", "builds created"),
+    RunStatus.DRY_RUN: ("📝", "dry run: nothing was sent"),
+}
 
 # C0/C1 controls (tab and line breaks handled separately), lone surrogates, and the bidi
 # controls that can make text display in another order than it reads ("Trojan source").
@@ -117,3 +129,15 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         cells = [cell if cell.strip() else "—" for cell in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def heading(
+    status: RunStatus, headings: Mapping[RunStatus, tuple[str, str]] = HEADINGS
+) -> tuple[str, str]:
+    """The symbol and words for a run status; an unknown one escaped."""
+    return headings.get(status, ("❔", text(status, 40)))
+
+
+def platform_label(platform: str) -> str:
+    """A platform as readers know it ("iOS"); an unknown one escaped."""
+    return PLATFORM_LABELS.get(platform) or text(platform, 20)

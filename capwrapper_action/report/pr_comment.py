@@ -22,15 +22,8 @@ from capwrapper_action.timeutil import format_duration
 
 LIVING = "pr-comment"
 RELEASED = "released"
-PLATFORM_LABELS = {"android": "Android", "ios": "iOS"}
 DEFAULT_STORES = {"android": "Google Play", "ios": "App Store"}
-_HEADINGS = {
-    RunStatus.SUCCESS: ("✅", "builds succeeded"),
-    RunStatus.FAILED: ("❌", "failed"),
-    RunStatus.TIMED_OUT: ("⌛", "timed out"),
-    RunStatus.CANCELLED: ("⏹️", "cancelled"),
-    RunStatus.CREATED: ("⏳", "builds created (not waited for)"),
-}
+_HEADINGS = {**md.HEADINGS, RunStatus.CREATED: ("⏳", "builds created (not waited for)")}
 _MARKER_SAFE = re.compile(r"[^A-Za-z0-9._]+")
 
 
@@ -85,7 +78,7 @@ def render_released(result: RunResult, ctx: GitHubContext, info: CommentInfo) ->
 
 
 def _heading(status: RunStatus) -> tuple[str, str]:
-    return _HEADINGS.get(status, ("❔", md.text(status, 40)))
+    return md.heading(status, _HEADINGS)
 
 
 def _subject(result: RunResult, info: CommentInfo) -> str:
@@ -113,7 +106,7 @@ def _living_table(result: RunResult, info: CommentInfo, *, in_progress: bool) ->
     for state in result.platforms.values():
         build = state.build
         row = [
-            _label(state.platform),
+            md.platform_label(state.platform),
             _status(state, result.status, in_progress=in_progress),
             md.text(build.version, 60) if build and build.version else "",
             md.code(build.id, 200) if build else "",
@@ -129,7 +122,7 @@ def _living_table(result: RunResult, info: CommentInfo, *, in_progress: bool) ->
 def _released_table(result: RunResult, info: CommentInfo) -> str:
     rows = [
         [
-            _label(state.platform),
+            md.platform_label(state.platform),
             _status(state, result.status, in_progress=False),
             md.code(state.build.id, 200) if state.build else "",
             _deploy_cell(state, info),
@@ -212,7 +205,3 @@ def _links(result: RunResult, ctx: GitHubContext, commit_word: str) -> str:
     if run_url:
         parts.append(f"[workflow run]({run_url})")
     return " · ".join(parts)
-
-
-def _label(platform: str) -> str:
-    return PLATFORM_LABELS.get(platform) or md.text(platform, 20)

@@ -13,8 +13,9 @@ from capwrapper_action.api.models import Build, BuildStatus
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ResultFileError
 from capwrapper_action.ghio import ActionIO, Setting, workflow_setting
+from capwrapper_action.report.markdown import PLATFORM_LABELS
 from capwrapper_action.report.outputs import build_outputs
-from capwrapper_action.report.summary import PLATFORM_LABELS, SummaryOptions, render_summary
+from capwrapper_action.report.summary import SummaryOptions, render_summary
 from capwrapper_action.result import RunStatus
 
 NOT_CANCELLED_REMOTELY = (

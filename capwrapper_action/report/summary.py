@@ -22,15 +22,6 @@ from capwrapper_action.timeutil import format_duration
 
 MAX_NOTES = 20
 MAX_LABELS = 20
-PLATFORM_LABELS = {"android": "Android", "ios": "iOS"}
-_HEADINGS = {
-    RunStatus.SUCCESS: ("✅", "builds succeeded"),
-    RunStatus.FAILED: ("❌", "failed"),
-    RunStatus.TIMED_OUT: ("⌛", "timed out"),
-    RunStatus.CANCELLED: ("⏹️", "cancelled"),
-    RunStatus.CREATED: ("⏳", "builds created"),
-    RunStatus.DRY_RUN: ("📝", "dry run: nothing was sent"),
-}
 _BUILD_FAILED_HINT = (
     "Fix what Capwrapper reports above, then re-run the job. A new build needs a higher "
     "version than the failed one; `{auto}` picks it by itself."
@@ -67,7 +58,7 @@ def render_summary(result: RunResult, options: SummaryOptions) -> str:
 
 
 def _heading(result: RunResult, options: SummaryOptions) -> str:
-    symbol, words = _HEADINGS.get(result.status, ("❔", md.text(result.status, 40)))
+    symbol, words = md.heading(result.status)
     if result.status == RunStatus.FAILED and isinstance(result.error, ConfigError):
         words = "invalid input, nothing was sent"
     name = md.text(options.app_name, 120) if options.app_name else ""
@@ -88,7 +79,7 @@ def _platform_table(result: RunResult, options: SummaryOptions) -> str:
     rows = []
     for state in result.platforms.values():
         row = [
-            _label(state.platform),
+            md.platform_label(state.platform),
             _status_cell(state, result.status),
             md.text(state.build.version) if state.build and state.build.version else "",
             md.code(state.build.id, 200) if state.build else "",
@@ -192,7 +183,7 @@ def _deploy_line(result: RunResult, options: SummaryOptions) -> str:
     gate = result.gate
     if result.deployed:
         each = "; ".join(
-            f"{_label(s.platform)} {_deploy_text(s.deploy, options)}"
+            f"{md.platform_label(s.platform)} {_deploy_text(s.deploy, options)}"
             for s in result.platforms.values()
             if s.deploy is not None
         )
@@ -201,7 +192,7 @@ def _deploy_line(result: RunResult, options: SummaryOptions) -> str:
     if gate is None:
         return ""
     if gate.allowed and result.deploy_attempted:
-        done = [_label(p) for p, s in result.platforms.items() if s.deploy is not None]
+        done = [md.platform_label(p) for p, s in result.platforms.items() if s.deploy is not None]
         made = f" (made for {', '.join(done)} only)" if done else ""
         return f"❌ deploy failed{made}; see the error below."
     line = f"not deployed: {md.text(gate.reason.rstrip('. '))}."
@@ -222,12 +213,12 @@ def _failures(result: RunResult, options: SummaryOptions) -> list[str]:
         if build is not None and build.failed:
             why = build.error or f"(Capwrapper gave no reason; status: {build.status})"
             reason = md.code_block(why)
-            blocks.append(f"### ❌ {_label(state.platform)} build failed\n\n{reason}")
+            blocks.append(f"### ❌ {md.platform_label(state.platform)} build failed\n\n{reason}")
     error = result.error
     if error is not None:
         title = md.text(error.title, 200)
         hint = md.text(error.hint, 1000) if error.hint else (rebuild_hint if blocks else "")
-        symbol = _HEADINGS[result.status][0] if result.status in _STOPPED else "❌"
+        symbol = md.HEADINGS[result.status][0] if result.status in _STOPPED else "❌"
         block = f"### {symbol} {title}\n\n{md.code_block(error.message)}"
         blocks.append(block + (f"\n\n**Next step:** {hint}" if hint else ""))
     elif blocks:
@@ -259,7 +250,3 @@ def _notes(result: RunResult) -> str:
     if len(result.notes) > MAX_NOTES:
         lines.append(f"- … and {len(result.notes) - MAX_NOTES} more")
     return "### Notes\n\n" + "\n".join(lines)
-
-
-def _label(platform: str) -> str:
-    return PLATFORM_LABELS.get(platform) or md.text(platform, 20)
