@@ -24,7 +24,8 @@ from pathlib import Path
 
 from capwrapper_action import __version__
 from capwrapper_action.cancel import Cancellation
-from capwrapper_action.config.inputs import INPUTS, Kind, runner_default
+from capwrapper_action.config.input_spec import Kind
+from capwrapper_action.config.inputs import INPUTS, runner_default
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.main import main as action_main

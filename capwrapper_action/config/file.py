@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from capwrapper_action.config.inputs import BY_NAME, INPUT_NAMES, Context, at_default, normalize
+from capwrapper_action.config.input_spec import Context
+from capwrapper_action.config.inputs import BY_NAME, INPUT_NAMES, at_default, normalize
 from capwrapper_action.config.strict_yaml import YamlProblem, load_yaml
 from capwrapper_action.config.values import invalid, show
 

@@ -12,15 +12,8 @@ from typing import Any
 from capwrapper_action.api.models import Platform
 from capwrapper_action.config import values as V
 from capwrapper_action.config.file import MergedInputs, merge_config_file
-from capwrapper_action.config.inputs import (
-    BY_NAME,
-    INPUT_NAMES,
-    INPUTS,
-    Context,
-    Input,
-    at_default,
-    example,
-)
+from capwrapper_action.config.input_spec import Context, Input
+from capwrapper_action.config.inputs import BY_NAME, INPUT_NAMES, INPUTS, at_default, example
 from capwrapper_action.config.lists import ResumeRef
 from capwrapper_action.config.paths import DEFAULT_CONFIG_FILE
 from capwrapper_action.config.values import PrComment
