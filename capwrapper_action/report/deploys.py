@@ -8,7 +8,7 @@ made by an earlier run says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from capwrapper_action.api.models import Deploy
@@ -37,6 +37,17 @@ def deploy_status_text(deploy: Deploy) -> str:
     if status.lower() in FAILED_STATUSES:
         return f"not accepted: Capwrapper says {status}"
     return f"submitted to the store, {status}"
+
+
+def deploys_state(deploys: Iterable[Deploy]) -> str:
+    """What the deploys together allow a heading to claim: ``accepted`` only when the API
+    said so for every one, ``failed`` when it refused any, else ``submitted``."""
+    statuses = [(d.status or "").lower() for d in deploys]
+    if any(_clean(s) in FAILED_STATUSES for s in statuses):
+        return "failed"
+    if statuses and all(_clean(s) in DONE_STATUSES for s in statuses):
+        return "accepted"
+    return "submitted"
 
 
 def deploy_details(deploy: Deploy, options: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -14,15 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from capwrapper_action.api.models import BuildStatus, Deploy
 from capwrapper_action.github.event import GitHubContext
 from capwrapper_action.report import markdown as md
+from capwrapper_action.report.deploys import deploys_state
+from capwrapper_action.report.summary import deploy_text, download_cell, status_cell
 from capwrapper_action.result import PlatformState, RunResult, RunStatus
 from capwrapper_action.timeutil import format_duration
 
 LIVING = "pr-comment"
 RELEASED = "released"
-DEFAULT_STORES = {"android": "Google Play", "ios": "App Store"}
 _HEADINGS = {**md.HEADINGS, RunStatus.CREATED: ("⏳", "builds created (not waited for)")}
 _MARKER_SAFE = re.compile(r"[^A-Za-z0-9._]+")
 
@@ -88,18 +88,28 @@ def _subject(result: RunResult, info: CommentInfo) -> str:
 
 
 def _released_heading(result: RunResult, info: CommentInfo) -> str:
+    """Claims no more than the API said: "Released" only when it called every deploy done;
+    a ``queued`` deploy was submitted, not released."""
     name = md.text(info.app_name or info.bundle_id, 120)
-    version = f" {md.text(result.version, 60)}" if result.version else ""
+    subject = f"{name} {md.text(result.version, 60)}" if result.version else name
     if result.status == RunStatus.SUCCESS and result.deployed:
-        return f"🚀 Released in {name}{version}"
+        deploys = [s.deploy for s in result.platforms.values() if s.deploy is not None]
+        state = deploys_state(deploys)
+        said = ", ".join(dict.fromkeys(md.text(d.status or "no status given", 40)
+                                       for d in deploys))
+        if state == "accepted":
+            return f"🚀 Released in {subject}"
+        if state == "failed":
+            return f"❌ Release of {subject}: the store did not accept it ({said})"
+        return f"📤 {subject}: submitted to the stores ({said})"
     if result.status == RunStatus.SUCCESS:
-        return f"✅ Built in {name}{version}, not deployed"
+        return f"✅ Built in {subject}, not deployed"
     symbol, words = _heading(result.status)
-    return f"{symbol} Release of {name}{version}: {words}"
+    return f"{symbol} Release of {subject}: {words}"
 
 
 def _living_table(result: RunResult, info: CommentInfo, *, in_progress: bool) -> str:
-    headers = ["Platform", "Status", "Version", "Build id", "Build time", "Deployed"]
+    headers = ["Platform", "Status", "Version", "Build id", "Build time", "Deploy"]
     if info.download_links:
         headers.append("Download")
     rows = []
@@ -114,7 +124,7 @@ def _living_table(result: RunResult, info: CommentInfo, *, in_progress: bool) ->
             _deploy_cell(state, info),
         ]
         if info.download_links:
-            row.append(_download(state))
+            row.append(download_cell(state))
         rows.append(row)
     return md.table(headers, rows)
 
@@ -129,51 +139,21 @@ def _released_table(result: RunResult, info: CommentInfo) -> str:
         ]
         for state in result.platforms.values()
     ]
-    return md.table(["Platform", "Result", "Build id", "Deployed to"], rows)
+    return md.table(["Platform", "Result", "Build id", "Deploy"], rows)
 
 
 def _status(state: PlatformState, overall: str, *, in_progress: bool) -> str:
     build = state.build
-    if build is None:
-        return "— not created"
-    status = md.text(build.status, 40)
-    if build.status == BuildStatus.SUCCESS:
-        return f"✅ {status}"
-    if build.status == BuildStatus.FAILED:
+    if build is not None and build.failed:  # with the reason, which the summary shows below
         reason = md.text(build.error or "no reason given", 300)
-        return f"❌ {status}: {reason}"
-    if not in_progress and overall == RunStatus.TIMED_OUT:
-        return f"⌛ {status} (timed out)"
-    if not in_progress and overall == RunStatus.CANCELLED:
-        return f"⏹️ {status} (stopped waiting)"
-    return f"⏳ {status}"
+        return f"❌ {md.text(build.status, 40)}: {reason}"
+    return status_cell(state, "" if in_progress else overall)
 
 
 def _deploy_cell(state: PlatformState, info: CommentInfo) -> str:
-    deploy = state.deploy
-    if deploy is None:
-        return ""
-    store = _deploy_field(deploy, info, "store") or DEFAULT_STORES.get(state.platform, "")
-    track = _deploy_field(deploy, info, "track")
-    where = " · ".join(md.text(part, 80) for part in (store, track) if part)
-    status = f" ({md.text(deploy.status, 40)})" if deploy.status else ""
-    return f"{where} · {md.code(deploy.id, 200)}{status}" if where else md.code(deploy.id, 200)
-
-
-def _deploy_field(deploy: Deploy, info: CommentInfo, name: str) -> str:
-    """``store`` or ``track`` as the API answered it, else as sent in ``deploy-options``."""
-    for source in (deploy.raw, info.deploy_options):
-        value = source.get(name)
-        if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value):
-            return str(value)
-    return ""
-
-
-def _download(state: PlatformState) -> str:
-    build = state.build
-    if build is None or build.status != BuildStatus.SUCCESS or not build.download_url:
-        return ""
-    return md.link("download", build.download_url)
+    """The deploy as the summary words it: its status as the API gave it, and the store,
+    track and rollout from the answer or ``deploy-options`` (never guessed)."""
+    return deploy_text(state.deploy, info.deploy_options) if state.deploy else ""
 
 
 def _deploy_line(result: RunResult) -> str:

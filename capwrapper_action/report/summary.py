@@ -80,14 +80,14 @@ def _platform_table(result: RunResult, options: SummaryOptions) -> str:
     for state in result.platforms.values():
         row = [
             md.platform_label(state.platform),
-            _status_cell(state, result.status),
+            status_cell(state, result.status),
             md.text(state.build.version) if state.build and state.build.version else "",
             md.code(state.build.id, 200) if state.build else "",
             format_duration(state.queue_seconds),
             format_duration(state.build_seconds),
         ]
         if show_links:
-            row.append(_download_cell(state))
+            row.append(download_cell(state))
         if show_paths:
             row.append(md.code(state.artifact_path) if state.artifact_path else "")
         row.append(_details_cell(state, options))
@@ -95,7 +95,9 @@ def _platform_table(result: RunResult, options: SummaryOptions) -> str:
     return md.table(headers, rows)
 
 
-def _status_cell(state: PlatformState, overall: str) -> str:
+def status_cell(state: PlatformState, overall: str) -> str:
+    """The build's status with its symbol; ``overall`` (the run's) tells a build left running
+    by a timeout or a cancel."""
     build = state.build
     if build is None:
         return "— not created"
@@ -111,7 +113,7 @@ def _status_cell(state: PlatformState, overall: str) -> str:
     return f"⏳ {status}"
 
 
-def _download_cell(state: PlatformState) -> str:
+def download_cell(state: PlatformState) -> str:
     build = state.build
     if build is None or build.status != BuildStatus.SUCCESS or not build.download_url:
         return ""
@@ -128,14 +130,15 @@ def _details_cell(state: PlatformState, options: SummaryOptions) -> str:
     if state.reused_from:
         details.append(f"adopted: made by an earlier run, found in {md.text(state.reused_from)}")
     if state.deploy is not None:
-        details.append(f"deploy {_deploy_text(state.deploy, options)}")
+        details.append(f"deploy {deploy_text(state.deploy, options.deploy_options)}")
     return "; ".join(details)
 
 
-def _deploy_text(deploy: Deploy, options: SummaryOptions) -> str:
+def deploy_text(deploy: Deploy, deploy_options: Mapping[str, Any]) -> str:
+    """``dep_1`: submitted to the store, queued (store: …, track: …)``, as Markdown."""
     said = md.text(deploy_status_text(deploy), 200)
     details = ", ".join(f"{k}: {md.text(v, 80)}"
-                        for k, v in deploy_details(deploy, options.deploy_options))
+                        for k, v in deploy_details(deploy, deploy_options))
     return f"{md.code(deploy.id, 200)}: {said}" + (f" ({details})" if details else "")
 
 
@@ -183,7 +186,7 @@ def _deploy_line(result: RunResult, options: SummaryOptions) -> str:
     gate = result.gate
     if result.deployed:
         each = "; ".join(
-            f"{md.platform_label(s.platform)} {_deploy_text(s.deploy, options)}"
+            f"{md.platform_label(s.platform)} {deploy_text(s.deploy, options.deploy_options)}"
             for s in result.platforms.values()
             if s.deploy is not None
         )
@@ -197,7 +200,7 @@ def _deploy_line(result: RunResult, options: SummaryOptions) -> str:
         return f"❌ deploy failed{made}; see the error below."
     line = f"not deployed: {md.text(gate.reason.rstrip('. '))}."
     if gate.labels:
-        shown = ", ".join(md.text(label, 100) for label in gate.labels[:MAX_LABELS])
+        shown = ", ".join(md.text(name, 100) for name in gate.labels[:MAX_LABELS])
         extra = len(gate.labels) - MAX_LABELS
         more = f" and {extra} more" if extra > 0 else ""
         source = md.text(gate.labels_source or "unknown source", 40)

@@ -153,9 +153,13 @@ def test_rerun_of_a_release_edits_its_note(
     assert code == 0, log
     assert only_comment(github) is note
     assert note.edits == 1
-    assert f"### 🚀 Released in Example Shop {out['version']}" in note.body
-    assert f"Google Play · beta · `{out['android-deploy-id']}`" in note.body
-    assert f"App Store · beta · `{out['ios-deploy-id']}`" in note.body
+    # The API answered the deploys `queued`: submitted, not released, to no store it named.
+    assert f"### 📤 Example Shop {out['version']}: submitted to the stores (queued)" in note.body
+    for platform in ("android", "ios"):
+        deploy_id = out[f"{platform}-deploy-id"]
+        assert f"`{deploy_id}`: submitted to the store, queued (track: beta)" in note.body
+    assert "Released" not in note.body
+    assert "Google Play" not in note.body
     assert f"Merge commit [`{DEFAULT_SHA[:7]}`]" in note.body
 
 

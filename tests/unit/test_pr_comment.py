@@ -95,10 +95,50 @@ def test_deploys_show_store_and_track() -> None:
     info = CommentInfo(bundle_id="com.example.shop", deploy_options={"track": "beta"})
     body = render_released(res, CTX, info)
     assert body.startswith(marker(RELEASED, "com.example.shop"))
-    assert "### 🚀 Released in com.example.shop 1.2.0" in body
-    assert "Google Play · beta · `dep_1` (queued)" in body
-    assert "TestFlight · beta · `dep_2`" in body
+    assert "`dep_1`: submitted to the store, queued (track: beta)" in body
+    assert "`dep_2`: submitted to the store \\(Capwrapper gave no status\\) " \
+        "(store: TestFlight, track: beta)" in body
     assert "Merge commit [`4444444`]" in body
+
+
+def deployed(android: str | None, ios: str | None, **android_raw: object) -> RunResult:
+    """A successful run whose deploys the API answered with these statuses."""
+    res = result()
+    res.platforms["android"].deploy = Deploy("dep_1", "bld_android", android, raw=android_raw)
+    res.platforms["ios"].deploy = Deploy("dep_2", "bld_ios", ios, raw={})
+    return res
+
+
+def test_a_queued_deploy_is_submitted_not_released() -> None:
+    body = render_released(deployed("queued", "queued"), CTX, INFO)
+    assert "### 📤 Example Shop 1.2.0: submitted to the stores (queued)" in body
+    assert "Released" not in body
+
+
+def test_no_store_is_named_that_nobody_named() -> None:
+    res = deployed("queued", "queued")
+    for body in (render_released(res, CTX, INFO),
+                 render_living(res, CTX, INFO, in_progress=False)):  # fmt: skip
+        assert "Google Play" not in body
+        assert "App Store" not in body
+        assert "store:" not in body
+
+
+def test_store_track_and_rollout_under_their_other_names() -> None:
+    res = deployed("queued", "queued", storeName="Google Play", channel="internal",
+                   rolloutPercentage=10)  # fmt: skip
+    info = CommentInfo(bundle_id="x", deploy_options={"releaseTrack": "beta"})
+    body = render_released(res, CTX, info)
+    assert "(store: Google Play, track: internal, rollout: 10%)" in body
+    assert "`dep_2`: submitted to the store, queued (track: beta)" in body
+
+
+def test_released_only_when_the_api_said_every_deploy_is_done() -> None:
+    released = render_released(deployed("published", "completed"), CTX, INFO)
+    assert "### 🚀 Released in Example Shop 1.2.0" in released
+    body = render_released(deployed("published", "rejected"), CTX, INFO)
+    assert "### ❌ Release of Example Shop 1.2.0: the store did not accept it" in body
+    assert "Released" not in body
 
 
 def test_released_note_when_the_gate_said_no() -> None:
