@@ -101,14 +101,17 @@ def _report(
     io: ActionIO, result: R.RunResult, config: Config | None, env: Mapping[str, str],
     feedback: PullRequestFeedback | None, cancellation: Cancellation | None,
 ) -> bool:
-    """The pull request comment finished and the report written, safe from a late signal."""
+    """The report written, then the pull request comment (it may be slow: it must never cost
+    the outputs and summary), safe from a late signal."""
     with cancellation.shield() if cancellation else contextlib.nullcontext():
         # Lazy: the report's modules cost ~12-20 ms and are needed only after the builds.
         from capwrapper_action.report.report import report
 
-        if feedback is not None:
-            feedback.finish(result)
-        return report(io, result, config, env)
+        written = report(io, result, config, env)
+        if feedback is None:
+            return written
+        cancelled = cancellation is not None and cancellation.requested
+        return feedback.finish(result, cancelled=cancelled) and written
 
 
 def _run_phases(
@@ -141,7 +144,9 @@ def _run_phases(
         deps = Deps(
             client, http, clock, cancel, io, _run_key(env), github_factory, record=record
         )
-        deps.on_started = feedback.builds_created if feedback else None
+        if feedback is not None:
+            feedback.retrier = client.retrier
+            deps.on_started = feedback.builds_created
         execute(config, ctx, result, deps)
 
 

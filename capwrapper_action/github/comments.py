@@ -6,6 +6,11 @@ A comment is ours when its body begins with the marker; when several do (someone
 one written by a bot account is preferred, then the oldest. A comment found or made once is
 remembered, so the second write of a run is a single PATCH (none when nothing changed).
 
+A write is tried again on transient failures (a 5xx, a timeout, a 429) through the one retry
+policy (``Retrier.call``), within the caller's deadline. Trying again is safe: a PATCH sets the
+same body, and a POST is only sent after the comments were listed again, so a comment that the
+failed POST made after all is found by its marker and edited instead of added twice.
+
 Every failure becomes a ``CommentError`` that says why in words, keeps GitHub's message and
 never holds the token.
 """
@@ -18,9 +23,13 @@ from typing import TYPE_CHECKING, Literal
 
 import requests
 
+from capwrapper_action.errors import CancelledError
+
 if TYPE_CHECKING:
     from github import Github
     from github.IssueComment import IssueComment
+
+    from capwrapper_action.retry import Retrier
 
 MAX_SCANNED = 500  # comments read to find ours (a pull request rarely has more)
 MAX_BODY = 65536  # GitHub's limit for a comment body
@@ -53,24 +62,38 @@ class CommentSync:
         self._api_url = api_url
         self._known: dict[tuple[int, str], IssueComment] = {}
 
-    def write(self, number: int, marker: str, body: str) -> Written:
-        """Make the comment of ``marker`` on pull request ``number`` read ``body``."""
+    def write(
+        self, number: int, marker: str, body: str, *,
+        retrier: Retrier | None = None, deadline: float | None = None,
+    ) -> Written:
+        """Make the comment of ``marker`` on pull request ``number`` read ``body``; with a
+        ``retrier``, transient failures are tried again until ``deadline`` (its clock)."""
         body = body if len(body) <= MAX_BODY else body[: MAX_BODY - 1] + "…"
         try:
-            issue = self._github.get_repo(self._repository).get_issue(number)
-            comment = self._known.get((number, marker))
-            if comment is None:
-                comment = _find(issue.get_comments(), marker)
-            written: Written
-            if comment is None:
-                comment, written = issue.create_comment(body), "created"
-            elif comment.body == body:
-                written = "unchanged"
-            else:
-                comment.edit(body)
-                written = "edited"
+            if retrier is None:
+                return self._write_once(number, marker, body)
+            what = f"the comment on pull request #{number}"
+            return retrier.call(
+                lambda: self._write_once(number, marker, body), what, deadline=deadline
+            )
+        except CancelledError:  # a signal while waiting to try again
+            raise CommentError("the run was cancelled before the write could be retried") from None
         except Exception as exc:  # every way of failing becomes one readable reason
             raise _explain(exc, self._api_url, self._token) from None
+
+    def _write_once(self, number: int, marker: str, body: str) -> Written:
+        issue = self._github.get_repo(self._repository).get_issue(number)
+        comment = self._known.get((number, marker))
+        if comment is None:  # listed again on every try: a lost POST's comment is found
+            comment = _find(issue.get_comments(), marker)
+        written: Written
+        if comment is None:
+            comment, written = issue.create_comment(body), "created"
+        elif comment.body == body:
+            written = "unchanged"
+        else:
+            comment.edit(body)
+            written = "edited"
         self._known[(number, marker)] = comment
         return written
 

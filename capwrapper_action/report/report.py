@@ -13,6 +13,7 @@ from capwrapper_action.api.models import Build, BuildStatus
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ResultFileError
 from capwrapper_action.ghio import ActionIO, Setting, workflow_setting
+from capwrapper_action.report import markdown as md
 from capwrapper_action.report.markdown import PLATFORM_LABELS
 from capwrapper_action.report.outputs import build_outputs
 from capwrapper_action.report.summary import SummaryOptions, render_summary
@@ -46,6 +47,34 @@ def report(
     for problem in problems:  # outside the group too
         io.error(f"{problem.message} {problem.hint}", problem.title)
     return not problems
+
+
+def amend(
+    io: ActionIO, result: R.RunResult, title: str, text: str, *, failed: bool, summary: bool
+) -> bool:
+    """Add what went wrong after ``report`` (the pull request comment is written last, so a
+    slow GitHub API cannot cost the report): the outputs ``status`` and ``error`` again (the
+    runner keeps the last value of a name) when ``failed``, and a block in the job summary.
+    False when a file could not be written."""
+    written = True
+    try:
+        if failed:
+            outputs = build_outputs(result)
+            io.set_outputs({name: outputs[name] for name in ("status", "error")})
+    except ResultFileError as err:
+        io.error(f"{err.message} {err.hint}", err.title)
+        written = False
+    try:
+        if summary:
+            symbol = "❌" if failed else "⚠️"
+            said = md.text(text, 1000, line_start=True)
+            io.write_summary(f"### {symbol} {md.text(title, 200)}\n\n{said}\n\n")
+    except ResultFileError as err:
+        io.error(f"{err.message} {err.hint}", err.title)
+        written = False
+    if failed:
+        io.info(f"status: {result.status}")
+    return written
 
 
 def resume_input(result: R.RunResult, io: ActionIO) -> str:
