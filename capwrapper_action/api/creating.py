@@ -39,15 +39,16 @@ def _surely_not_acted(error: ApiError) -> bool:
 
 def create_or_adopt(
     client: CapwrapperClient, body: Mapping[str, Any], *, since: datetime,
-    idempotency_key: str, log: ActionIO,
+    idempotency_key: str, log: ActionIO, deadline: float | None = None,
 ) -> tuple[Build, bool]:
     """Create the build ``body`` describes, or adopt the one an earlier attempt of this run
     made. Returns ``(build, adopted)``. A create surely not carried out is sent again after
     the wait it asks for; one whose outcome was unknown is looked for in the list and sent
-    again when it is not there; both as long as the client's retry budget allows."""
+    again when it is not there; both as long as the client's retry budget allows, and no
+    wait ends past ``deadline`` (the step's ``timeout``, on the client's clock)."""
     what = _describe(body)
     retrier = client.retrier
-    budget = retrier.budget()
+    budget = retrier.budget(deadline)
     lost = 0  # creates whose outcome was unknown (and no build was found for them)
     while True:
         try:
@@ -142,13 +143,13 @@ def _field(body: Mapping[str, Any], name: str) -> str | None:
 
 def deploy_once(
     client: CapwrapperClient, build_id: str, options: Mapping[str, Any], *,
-    idempotency_key: str,
+    idempotency_key: str, deadline: float | None = None,
 ) -> Deploy:
     """Deploy ``build_id`` at most once: sent again (as the client's retry budget allows)
-    only when the server surely did not act; after an unknown outcome it stops with an error
-    saying to check the dashboard."""
+    only when the server surely did not act (no wait ending past ``deadline``); after an
+    unknown outcome it stops with an error saying to check the dashboard."""
     body = {**options, "buildId": build_id}
-    budget = client.retrier.budget()
+    budget = client.retrier.budget(deadline)
     while True:
         try:
             return client.create_deploy(body, idempotency_key=idempotency_key)

@@ -118,9 +118,11 @@ class Builder:
     def __init__(
         self, config: Config, client: CapwrapperClient, log: ActionIO, *, run_key: str,
         started: datetime, reread: Callable[[], History], ctx: GitHubContext,
+        deadline: float | None = None,
     ) -> None:
         self.config, self.client, self.log = config, client, log
         self.run_key, self.started, self.reread, self.ctx = run_key, started, reread, ctx
+        self.deadline = deadline  # no retry wait of a create ends past it (``timeout``)
         self.made: dict[Platform, Made] = {}
         self._options: dict[str, Mapping[str, Any]] = {}  # build-options filled, per version
 
@@ -153,7 +155,8 @@ class Builder:
         key = f"{self.run_key}:{self.config.bundle_id}:{platform}:{version}"
         try:
             build, lost = create_or_adopt(
-                self.client, body, since=self.started, idempotency_key=key, log=self.log
+                self.client, body, since=self.started, idempotency_key=key, log=self.log,
+                deadline=self.deadline,
             )
         except CancelledError as cancelled:
             if isinstance(cancelled.made, Build):  # made, though the signal cut its answer off

@@ -65,6 +65,7 @@ def _create(
     builder = B.Builder(
         config, deps.client, deps.io, run_key=deps.run_key, started=started,
         reread=lambda: read_builds(config, deps, required=True), ctx=ctx,
+        deadline=deps.deadline,
     )
     try:
         builder.create(platforms, version)
@@ -109,16 +110,20 @@ def pinned_version(config: Config) -> str | None:
 def read_builds(config: Config, deps: Deps, *, required: bool = False) -> History:
     """This bundle id's history as far as the version checks need it. ``version: auto``
     cannot do without it; for a pinned version it only guards the creates (the API refuses a
-    taken version anyway), so a failing or throttled list is logged and the run goes on."""
+    taken version anyway), so a failing or throttled list is logged and the run goes on.
+    Either way no retry wait ends past the step's deadline (``timeout``)."""
     auto = config.version is AUTO
     read = functools.partial(
         read_history, deps.client, bundle_id=config.bundle_id or "",
         platforms=config.platforms, pinned=pinned_version(config),
     )
     if auto or required:
-        return read()
+        return read(deadline=deps.deadline)
+    patience = deps.clock.now() + HISTORY_PATIENCE
+    if deps.deadline is not None:
+        patience = min(patience, deps.deadline)
     try:
-        history = read(deadline=deps.clock.now() + HISTORY_PATIENCE)
+        history = read(deadline=patience)
     except AuthError:
         raise  # the create would fail the same way: say it now
     except ApiError as err:

@@ -32,6 +32,7 @@ def deploy_builds(
     *,
     run_key: str,
     log: ActionIO,
+    deadline: float | None = None,
 ) -> None:
     """Deploy every successful build in ``states`` and record the deploy in ``states[p].deploy``.
 
@@ -49,6 +50,6 @@ def deploy_builds(
             continue
         log.info(f"{platform}: deploying {build.id}")
         key = deploy_key(run_key, platform, build.id)
-        deploy = deploy_once(client, build.id, options, idempotency_key=key)
+        deploy = deploy_once(client, build.id, options, idempotency_key=key, deadline=deadline)
         state.deploy = deploy
         log.info(f"{platform}: deploy {describe_deploy(deploy, options)}")

@@ -40,6 +40,7 @@ def download_artifacts(
     timeout: tuple[float, float] = (10, 60),
     workspace: Path | None = None,
     retrier: Retrier | None = None,
+    deadline: float | None = None,
 ) -> None:
     """Download every successful build with a ``download_url``; set ``artifact_path``
     (relative to ``workspace`` when the file is inside it: later steps run outside the
@@ -58,7 +59,7 @@ def download_artifacts(
     except OSError as err:
         raise DownloadError(f"Cannot create the folder {dest_dir}: {err.strerror}.") from None
     retrier = retrier or Retrier(clock, cancel, log)
-    fetcher = Fetcher(session, clock, cancel, log, timeout, retrier)
+    fetcher = Fetcher(session, clock, cancel, log, timeout, retrier, deadline)
     failures = _fetch_all(fetcher, jobs, states, log, workspace)
     if failures or missing:
         raise DownloadError(

@@ -104,11 +104,12 @@ class Fetcher:
     log: ActionIO
     timeout: tuple[float, float]
     retrier: Retrier
+    deadline: float | None = None  # no retry wait ends past it (on ``clock.now()``)
 
     def fetch(self, job: FetchJob) -> Path:
         shown = redact_url(job.url)
         self.log.info(f"{job.platform}: downloading {shown}")
-        budget = self.retrier.budget()
+        budget = self.retrier.budget(self.deadline)
         while True:
             try:
                 path = self._attempt(job)

@@ -55,9 +55,19 @@ class Deps:
     # Told once the builds exist and the pull request is known (the pull request comment).
     on_started: Callable[[R.RunResult, GitHubContext], None] | None = None
     record: CommitRecord | None = None  # the commit statuses; None outside a GitHub run
+    deadline: float | None = None  # on ``clock.now()``: the run's start plus ``timeout``
+
+    def deadline_after_wait(self) -> float:
+        """The deadline of a phase after the wait (deploy, download): the step's, but at
+        least the retry policy's outage budget from now, so that builds that took most of
+        ``timeout`` still get deployed and downloaded through a 5-minute outage."""
+        floor = self.clock.now() + self.client.retrier.policy.budget_seconds
+        return floor if self.deadline is None else max(self.deadline, floor)
 
 
 def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps) -> None:
+    if deps.deadline is None:  # one deadline for the creates, the history and the wait
+        deps.deadline = deps.clock.now() + config.timeout
     try:
         _phases(config, ctx, result, deps)
     finally:
@@ -154,6 +164,7 @@ def wait(
 
     if not history and config.poll_interval is None and config.resume:
         history = _optional_history(deps)
+    left = config.timeout if deps.deadline is None else max(0.0, deps.deadline - deps.clock.now())
     strategies = {
         p: make_strategy(
             config.poll_interval,
@@ -164,7 +175,7 @@ def wait(
     return wait_for_builds(
         deps.client,
         result.platforms,
-        timeout=config.timeout,
+        timeout=left,
         queue_timeout=config.queue_timeout,
         strategies=strategies,
         clock=deps.clock,
@@ -255,7 +266,7 @@ def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: 
         )
         try:
             deploy_builds(deps.client, result.platforms, options, run_key=deps.run_key,
-                          log=deps.io)
+                          log=deps.io, deadline=deps.deadline_after_wait())
         except ApiError as err:
             lost = frozenset(p for p, s in result.platforms.items() if s.deploy is None
                              and s.build and s.build.status == BuildStatus.SUCCESS)
@@ -295,4 +306,5 @@ def download_phase(config: Config, result: R.RunResult, deps: Deps) -> None:
             log=deps.io,
             workspace=config.workspace,
             retrier=deps.client.retrier,
+            deadline=deps.deadline_after_wait(),
         )

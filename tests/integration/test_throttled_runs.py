@@ -98,3 +98,69 @@ def test_a_crowd_sharing_one_key_waits_out_the_limit(
     assert sim.created_count() == 8
     waits = [int(n) for *_, log in results.values() for n in THROTTLED.findall(log)]
     assert max(waits) > 2
+
+
+def test_a_throttled_create_gives_up_within_the_timeout(sim: Simulator, tmp_path: Path) -> None:
+    """`timeout: 5m` and a create answered 429 `Retry-After: 120` again and again: the run
+    stops by 5 minutes, at the retry whose wait would end past them, and names the time asked
+    for (it used to wait out the 15 minutes the policy allows rate limits)."""
+    sim.faults.add(Fault(endpoint="create_build", kind="rate_limited", seconds=120, times=None))
+    assert isinstance(sim.clock, ManualClock)
+    start = sim.clock.now()
+    code, outputs, log = run_action(sim, tmp_path, timeout="5m")
+    assert (code, outputs["status"]) == (1, "failed")
+    assert sim.clock.now() - start <= 300
+    assert sim.request_count("create_build") == 3  # at 0 s, ~2 min and ~4 min
+    assert "the server asked to wait 2m 00s (Retry-After)" in outputs["error"]
+    assert sim.created_count() == 0
+
+
+def test_a_retry_after_beyond_the_timeout_fails_the_create_at_once(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    sim.faults.add(Fault(endpoint="create_build", kind="rate_limited", seconds=600, times=None))
+    assert isinstance(sim.clock, ManualClock)
+    start = sim.clock.now()
+    code, outputs, _ = run_action(sim, tmp_path, timeout="5m")
+    assert (code, outputs["status"]) == (1, "failed")
+    assert sim.clock.now() - start < 1
+    assert sim.request_count("create_build") == 1
+    assert "the server asked to wait 10m 00s (Retry-After)" in outputs["error"]
+
+
+def test_the_history_of_version_auto_is_read_within_the_timeout(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    sim.faults.add(Fault(endpoint="list_builds", kind="rate_limited", seconds=400, times=None))
+    code, outputs, _ = run_action(sim, tmp_path, version="auto", timeout="5m")
+    assert (code, outputs["status"]) == (1, "failed")
+    assert sim.request_count("list_builds") == 1
+    assert "the server asked to wait 6m 40s (Retry-After)" in outputs["error"]
+    assert sim.created_count() == 0
+
+
+def test_a_deploy_after_a_wait_that_used_the_timeout_still_gets_its_chance(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """The builds take 45 s of a 50 s `timeout`; the deploy then meets a 2-minute rate limit
+    and is still made: the phases after the wait get the retry policy's outage budget."""
+    sim.faults.add(Fault(endpoint="create_deploy", kind="rate_limited", seconds=120, times=1))
+    code, outputs, log = run_action(
+        sim, tmp_path, timeout="50s", deploy="true", **{"poll-interval": "5"}
+    )
+    assert (code, outputs["status"]) == (0, "success"), log[-2000:]
+    assert sim.request_count("create_deploy") == 2
+    assert outputs["android-deploy-id"]
+
+
+def test_the_wait_gets_what_the_creates_left_of_the_timeout(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """A create throttled for 2 minutes leaves ~30 s of a 150 s `timeout` for a 45 s build."""
+    sim.faults.add(Fault(endpoint="create_build", kind="rate_limited", seconds=120, times=1))
+    assert isinstance(sim.clock, ManualClock)
+    start = sim.clock.now()
+    code, outputs, _ = run_action(sim, tmp_path, timeout="150s", **{"poll-interval": "5"})
+    assert (code, outputs["status"]) == (1, "timed_out")
+    assert sim.clock.now() - start <= 151
+    assert sim.created_count() == 1

@@ -115,3 +115,19 @@ def test_a_deploy_refused_more_often_than_the_attempts_is_made_once() -> None:
     deploy = deploy_once(r.client, "bld_1", {}, idempotency_key="d")
     assert deploy.id == "dep_1"
     assert len(r.adapter.sent) == 8
+
+
+def test_creates_and_deploys_wait_no_longer_than_the_callers_deadline() -> None:
+    """The step's deadline (``timeout``) bounds the retry waits of creates and deploys too:
+    once a Retry-After would end past it, the call fails at once, naming the time asked for."""
+    r = rig(*[LIMITED] * 9, js(201, BUILD))
+    deadline = r.clock.now() + 8.0
+    with pytest.raises(RateLimitedError, match=r"asked to wait 5s \(Retry-After\)"):
+        create_or_adopt(r.client, BODY, since=r.clock.wall(), idempotency_key="k",
+                        log=r.client.log, deadline=deadline)
+    assert r.clock.now() <= deadline
+    assert len(r.adapter.sent) == 2  # at 0 s and 5-6 s; a third would come past 8 s
+    r = rig(*[LIMITED] * 9, js(201, {"id": "dep_1"}))
+    with pytest.raises(RateLimitedError, match=r"asked to wait 5s \(Retry-After\)"):
+        deploy_once(r.client, "bld_1", {}, idempotency_key="d", deadline=r.clock.now() + 4.0)
+    assert len(r.adapter.sent) == 1
