@@ -107,6 +107,24 @@ def pinned_version(config: Config) -> str | None:
     return None if config.version is AUTO else str(config.version)
 
 
+def optional_history(deps: Deps) -> list[Build]:
+    """Recent builds for ``poll-interval: auto`` when resuming: a nicety, not worth failing
+    or spending minutes of a shared rate limit on."""
+    try:
+        return deps.client.list_builds(deadline=_patience(deps))
+    except AuthError:
+        raise  # every status check would fail the same way: say it now
+    except ApiError as err:
+        deps.io.info(f"{NO_HISTORY}: {err.message}")
+        return []
+
+
+def _patience(deps: Deps) -> float:
+    """The deadline of a history read the run can do without: a minute, within ``timeout``."""
+    patience = deps.clock.now() + HISTORY_PATIENCE
+    return patience if deps.deadline is None else min(patience, deps.deadline)
+
+
 def read_builds(config: Config, deps: Deps, *, required: bool = False) -> History:
     """This bundle id's history as far as the version checks need it. ``version: auto``
     cannot do without it; for a pinned version it only guards the creates (the API refuses a
@@ -119,11 +137,8 @@ def read_builds(config: Config, deps: Deps, *, required: bool = False) -> Histor
     )
     if auto or required:
         return read(deadline=deps.deadline)
-    patience = deps.clock.now() + HISTORY_PATIENCE
-    if deps.deadline is not None:
-        patience = min(patience, deps.deadline)
     try:
-        history = read(deadline=patience)
+        history = read(deadline=_patience(deps))
     except AuthError:
         raise  # the create would fail the same way: say it now
     except ApiError as err:

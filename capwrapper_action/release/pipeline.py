@@ -18,7 +18,7 @@ from capwrapper_action import result as R
 from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.api.models import Build, BuildStatus, Platform
 from capwrapper_action.config.settings import Config
-from capwrapper_action.errors import ActionError, ApiError, AuthError
+from capwrapper_action.errors import ActionError, ApiError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import (
     SOURCE_API,
@@ -30,12 +30,7 @@ from capwrapper_action.github.context import (
 )
 from capwrapper_action.github.statuses import CommitRecord
 from capwrapper_action.release.building import filled_options
-from capwrapper_action.release.create_phase import (
-    HISTORY_PATIENCE,
-    NO_HISTORY,
-    create_builds,
-    record,
-)
+from capwrapper_action.release.create_phase import create_builds, optional_history, record
 from capwrapper_action.release.placeholders import PULL_NAMES, used
 from capwrapper_action.result import RunStatus
 from capwrapper_action.timeutil import Clock, format_duration
@@ -119,18 +114,6 @@ def _needs_github_now(options: Mapping[str, Any], ctx: GitHubContext) -> bool:
     return pull or (ctx.commit_message is None and "commit.message" in names)
 
 
-def _optional_history(deps: Deps) -> list[Build]:
-    """Recent builds for ``poll-interval: auto`` when resuming: a nicety, not worth failing
-    or spending minutes of a shared rate limit on."""
-    try:
-        return deps.client.list_builds(deadline=deps.clock.now() + HISTORY_PATIENCE)
-    except AuthError:
-        raise  # every status check would fail the same way: say it now
-    except ApiError as err:
-        deps.io.info(f"{NO_HISTORY}: {err.message}")
-        return []
-
-
 def resume_builds(config: Config, result: R.RunResult, deps: Deps) -> None:
     states: dict[Platform, R.PlatformState] = {}
     for ref in config.resume:
@@ -163,7 +146,7 @@ def wait(
     from capwrapper_action.wait.waiting import wait_for_builds
 
     if not history and config.poll_interval is None and config.resume:
-        history = _optional_history(deps)
+        history = optional_history(deps)
     left = config.timeout if deps.deadline is None else max(0.0, deps.deadline - deps.clock.now())
     strategies = {
         p: make_strategy(

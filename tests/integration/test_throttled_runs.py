@@ -107,7 +107,7 @@ def test_a_throttled_create_gives_up_within_the_timeout(sim: Simulator, tmp_path
     sim.faults.add(Fault(endpoint="create_build", kind="rate_limited", seconds=120, times=None))
     assert isinstance(sim.clock, ManualClock)
     start = sim.clock.now()
-    code, outputs, log = run_action(sim, tmp_path, timeout="5m")
+    code, outputs, _ = run_action(sim, tmp_path, timeout="5m")
     assert (code, outputs["status"]) == (1, "failed")
     assert sim.clock.now() - start <= 300
     assert sim.request_count("create_build") == 3  # at 0 s, ~2 min and ~4 min
