@@ -29,6 +29,7 @@ from capwrapper_action.release.pipeline import Deps, execute
 from capwrapper_action.release.semver import AUTO
 from capwrapper_action.report.settings import describe_settings
 from capwrapper_action.result import RunStatus
+from capwrapper_action.retry import Retrier
 from capwrapper_action.timeutil import Clock, RealClock
 
 OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
@@ -140,7 +141,7 @@ def _run_phases(
         client = CapwrapperClient(
             config.api_url, config.api_key, session=http, clock=clock, log=io, cancel=cancel
         )
-        record = _commit_record(config, ctx, env, io, github_factory)
+        record = _commit_record(config, ctx, env, io, github_factory, client.retrier)
         deps = Deps(
             client, http, clock, cancel, io, _run_key(env), github_factory, record=record
         )
@@ -167,7 +168,7 @@ def _session(given: requests.Session | None) -> Iterator[requests.Session]:
 
 def _commit_record(
     config: Config, ctx: GitHubContext, env: Mapping[str, str], io: ActionIO,
-    github_factory: GithubFactory | None,
+    github_factory: GithubFactory | None, retrier: Retrier,
 ) -> CommitRecord | None:
     """The commit statuses of this run's commit (only in a GitHub run: repository, commit and
     token known). The GitHub client is made on first use."""
@@ -183,7 +184,7 @@ def _commit_record(
     target = f"{ctx.repository_url}/actions/runs/{run_id}" if run_id else None
     return CommitRecord(
         lambda: factory(ctx.api_url, token).get_repo(ctx.repository).get_commit(sha),
-        bundle_id=config.bundle_id, target_url=target, log=io, commit_sha=sha,
+        bundle_id=config.bundle_id, target_url=target, log=io, commit_sha=sha, retrier=retrier,
     )
 
 

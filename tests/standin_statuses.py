@@ -7,6 +7,9 @@
   every status, newest first, ``per_page`` (default 30, at most 100) and ``page``, with a
   ``Link: <…>; rel="next"`` header while more follow.
 - ``GET /repos/{o}/{r}/commits/{ref}/status``: the combined status, the newest per context.
+
+``failures[method]`` (``GET``: the reads, ``POST``: the writes) lists HTTP statuses that
+answer the next status requests of that method instead (a GitHub blip or outage), one each.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class StatusBook:
     """Every status set, oldest first. Tests read ``on(sha)`` or ``current(sha)``."""
 
     statuses: list[CommitStatus] = field(default_factory=list)
+    failures: dict[str, list[int]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(
@@ -74,6 +78,11 @@ class StatusBook:
         can_write: bool,
     ) -> Answer:
         sha = match["sha"]
+        with self._lock:
+            queued = self.failures.get(method)
+            failure = queued.pop(0) if queued else None
+        if failure is not None:
+            return failure, _message("Stand-in failure"), {}
         if endpoint == "post_status" and method == "POST":
             if not can_write:
                 return 403, _message("Resource not accessible by integration"), {}

@@ -13,8 +13,11 @@
 
 It shows on the commit and the pull request, and it is how later runs (re-runs keep the commit)
 find what was built and deployed: ``read`` returns the newest record per platform. Writing
-needs the ``statuses: write`` permission; without it (or when GitHub cannot be reached) the
-step warns once, saying what re-runs will do without a record, and goes on.
+needs the ``statuses: write`` permission; without it (401, 403, 404) the step warns once,
+saying what re-runs will do without a record, and stops using the record. A transient failure
+(5xx, 429, no answer) is retried through ``Retrier.call`` (setting a status is idempotent per
+context); if it still fails, the step warns once and goes on, and later writes are still tried.
+A ``CancelledError`` is never swallowed.
 """
 
 from __future__ import annotations
@@ -23,19 +26,23 @@ import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 
 from capwrapper_action.api.models import BuildStatus, Platform
+from capwrapper_action.errors import CancelledError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.result import PlatformState
 
 if TYPE_CHECKING:
     from github.Commit import Commit
 
+    from capwrapper_action.retry import Retrier
+
 MAX_DESCRIPTION = 140
 MAX_STATUSES_READ = 300  # newest statuses of the commit looked at
+NO_PERMISSION = frozenset({401, 403, 404})  # the record is off for the run after these
 CONTEXT_PREFIX = "capwrapper/"
 DEPLOY_UNKNOWN = "unknown"
 PERMISSION = "statuses: write"
@@ -51,6 +58,7 @@ _SETTINGS = re.compile(r"(?:^|·)\s*settings (?P<v>[0-9a-f]{8})\b")
 _VERSION = re.compile(r"^\s*(?P<v>[0-9][0-9A-Za-z.+-]{0,100})\s*(?:·|$)")
 
 CommitFactory = Callable[[], "Commit"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,7 @@ class CommitRecord:
 
     def __init__(
         self, commit: CommitFactory | None, *, bundle_id: str, target_url: str | None,
-        log: ActionIO, commit_sha: str = "",
+        log: ActionIO, commit_sha: str = "", retrier: Retrier | None = None,
     ) -> None:
         self._factory = commit
         self._commit: Commit | None = None
@@ -133,34 +141,40 @@ class CommitRecord:
         self.target_url = target_url
         self.log = log
         self.commit_sha = commit_sha
-        self.warned = False
+        self.retrier = retrier
+        self.warned = False  # said once that the record failed
+        self.disabled = False  # no permission: nothing more is read or written
+        self.failing = False  # the last call failed after its retries: try the next once
         self.written: dict[Platform, str] = {}  # the last (state, description) sent
 
     @property
     def enabled(self) -> bool:
-        return self._factory is not None and not self.warned
+        return self._factory is not None and not self.disabled
 
     def read(self, platforms: tuple[Platform, ...]) -> dict[Platform, Recorded]:
         """The newest record of each platform (only those that name a build)."""
         if not self.enabled:
             return {}
         wanted = {context_for(p, self.bundle_id): p for p in platforms}
-        found: dict[Platform, Recorded] = {}
         try:
-            statuses = self._get().get_statuses()
-            for status in itertools.islice(statuses, MAX_STATUSES_READ):
-                platform = wanted.get(status.context or "")
-                if platform is None or platform in found:
-                    continue  # newest first: the first one of a context is its current one
-                record = parse(platform, status.state, status.description or "",
-                               status.target_url)
-                if record is not None:
-                    found[platform] = record
-                if len(found) == len(wanted):
-                    break
+            return self._call(lambda: self._newest(wanted), "reading the commit statuses")
+        except CancelledError:
+            raise
         except Exception as exc:  # the record is a help, never the reason a run fails
             self._give_up("read", exc)
             return {}
+
+    def _newest(self, wanted: Mapping[str, Platform]) -> dict[Platform, Recorded]:
+        found: dict[Platform, Recorded] = {}
+        for status in itertools.islice(self._get().get_statuses(), MAX_STATUSES_READ):
+            platform = wanted.get(status.context or "")
+            if platform is None or platform in found:
+                continue  # newest first: the first one of a context is its current one
+            record = parse(platform, status.state, status.description or "", status.target_url)
+            if record is not None:
+                found[platform] = record
+            if len(found) == len(wanted):
+                break
         return found
 
     def write(self, state: PlatformState, settings: str, *, deploy_unknown: bool = False) -> None:
@@ -171,16 +185,30 @@ class CommitRecord:
         value = state_for(state)
         if self.written.get(state.platform) == f"{value}:{description}":
             return
+        context = context_for(state.platform, self.bundle_id)
         try:
-            self._get().create_status(
-                value, **self._target(), description=description,
-                context=context_for(state.platform, self.bundle_id),
+            self._call(
+                lambda: self._get().create_status(
+                    value, **self._target(), description=description, context=context),
+                f"recording {state.platform} on the commit",
             )
+        except CancelledError:
+            raise
         except Exception as exc:
             self._give_up("write", exc)
             return
         self.written[state.platform] = f"{value}:{description}"
         self.log.info(f"{state.platform}: recorded on the commit: {value}, {description}")
+
+    def _call(self, fn: Callable[[], T], what: str) -> T:
+        """``fn()``, retried on transient failures as the retry policy allows; tried once
+        after a cancel (no waits then) and while GitHub is known to be failing (a call has
+        already spent its retries: later ones do not stall the run again)."""
+        retrier = self.retrier
+        once = retrier is None or self.failing or retrier.cancel.is_set()
+        answer = fn() if once or retrier is None else retrier.call(fn, what)
+        self.failing = False
+        return answer
 
     def _target(self) -> dict[str, Any]:
         return {"target_url": self.target_url} if self.target_url else {}
@@ -193,14 +221,19 @@ class CommitRecord:
         return self._commit
 
     def _give_up(self, what: str, exc: BaseException) -> None:
+        """Warn once; only a missing permission turns the record off for the run."""
+        why, permission = _why(exc)
+        self.disabled = getattr(exc, "status", None) in NO_PERMISSION
+        self.failing = not self.disabled
         if self.warned:
             return
         self.warned = True
-        why, permission = _why(exc)
         commit = f" {self.commit_sha[:12]}" if self.commit_sha else ""
         doing = "record the builds on" if what == "write" else "read the record on"
         fix = f" Grant `permissions: {PERMISSION}` to the job to keep the record." \
             if permission else ""
+        if not self.disabled:
+            fix += " Later changes are still sent to GitHub."
         self.log.warning(
             f"Could not {doing} commit{commit} (commit statuses): {why}. {WITHOUT_RECORD}{fix}",
             "No record on the commit",

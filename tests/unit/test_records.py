@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import github
 import pytest
 import requests
 
 from capwrapper_action.api.models import Build, Deploy, Platform
 from capwrapper_action.api.pages import Page, next_link, parse_page
-from capwrapper_action.errors import ActionError, DownloadError
+from capwrapper_action.errors import ActionError, CancelledError, DownloadError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.github.statuses import MAX_DESCRIPTION, describe, parse, state_for
+from capwrapper_action.github.statuses import (
+    MAX_DESCRIPTION,
+    CommitRecord,
+    describe,
+    parse,
+    state_for,
+)
 from capwrapper_action.release.adopting import settings_fingerprint
 from capwrapper_action.release.building import preflight
 from capwrapper_action.release.download import download_artifacts
@@ -23,6 +31,7 @@ from capwrapper_action.release.history import read_history
 from capwrapper_action.report.deploys import describe_deploy
 from capwrapper_action.report.outputs import build_outputs
 from capwrapper_action.result import PlatformState, RunResult, RunStatus
+from capwrapper_action.retry import Retrier
 from tests.virtual_clock import VirtualClock
 
 BASE = "https://api.capwrapper.com/v1"
@@ -92,6 +101,100 @@ def test_the_settings_fingerprint_ignores_the_version_only() -> None:
     same = {**body, "version": "9.9.9", "permissions": ["camera", "gps"]}
     assert settings_fingerprint(body) == settings_fingerprint(same)
     assert settings_fingerprint(body) != settings_fingerprint({**body, "appName": "B"})
+
+
+class FakeCommit:
+    """PyGithub's ``Commit`` as the record uses it; each call takes the next of ``failures``
+    (an exception, or None for an answer)."""
+
+    def __init__(self, *failures: BaseException | None) -> None:
+        self.failures = list(failures)
+        self.sent: list[tuple[str, str]] = []
+        self.calls = 0
+
+    def _next(self) -> None:
+        self.calls += 1
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            raise failure
+
+    def get_statuses(self) -> list[Any]:
+        self._next()
+        return []
+
+    def create_status(self, state: str, *, description: str, context: str, **_: Any) -> None:
+        self._next()
+        self.sent.append((state, description))
+
+
+def gh_error(status: int) -> github.GithubException:
+    return github.GithubException(status, {"message": f"HTTP {status}"}, {})
+
+
+def commit_record(commit: FakeCommit) -> tuple[CommitRecord, io.StringIO, VirtualClock]:
+    out, clock = io.StringIO(), VirtualClock()
+    log = ActionIO(out)
+    retrier = Retrier(clock, threading.Event(), log)
+    record = CommitRecord(lambda: commit, bundle_id="com.example.shop",  # type: ignore[arg-type, return-value]
+                          target_url=None, log=log, commit_sha="a" * 40, retrier=retrier)
+    return record, out, clock
+
+
+def android(deploy: str | None = None) -> PlatformState:
+    state = PlatformState("android", build=build("bld_1", "1.0.0"))
+    state.deploy = Deploy(deploy, "bld_1", "queued") if deploy else None
+    return state
+
+
+def test_a_transient_status_failure_is_retried_and_does_not_turn_the_record_off() -> None:
+    # A 502 on the first read (after PyGithub's quick retries), then a 502 and a timeout on
+    # the first write: both are retried through the retry policy, nothing is lost.
+    commit = FakeCommit(gh_error(502), None, gh_error(502), requests.ReadTimeout(), None)
+    record, out, clock = commit_record(commit)
+    assert record.read(("android",)) == {}
+    record.write(android(), "3f9a1c2e")
+    assert commit.sent == [("success", "1.0.0 · build bld_1 · settings 3f9a1c2e")]
+    assert "warning:" not in out.getvalue()
+    assert out.getvalue().count("Retrying recording android on the commit") == 2
+    assert clock.t > 0  # waited in virtual time
+
+
+def test_a_status_write_that_keeps_failing_warns_once_and_later_writes_still_go_out() -> None:
+    commit = FakeCommit(*[gh_error(503)] * 500)
+    record, out, _ = commit_record(commit)
+    record.write(android(), "3f9a1c2e")
+    assert commit.sent == []
+    assert record.enabled
+    calls = commit.calls
+    commit.failures = [gh_error(502)]
+    record.write(android("dep_1"), "3f9a1c2e")  # tried once (GitHub is known to fail)
+    assert commit.calls == calls + 1
+    record.write(android("dep_1"), "3f9a1c2e")
+    assert commit.sent == [("success", "1.0.0 · build bld_1 · deploy dep_1 · settings 3f9a1c2e")]
+    assert out.getvalue().count("warning: No record on the commit") == 1
+    assert "Later changes are still sent" in out.getvalue()
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_no_permission_turns_the_record_off_after_one_warning(status: int) -> None:
+    commit = FakeCommit(gh_error(status))
+    record, out, _ = commit_record(commit)
+    record.write(android(), "3f9a1c2e")
+    record.write(android("dep_1"), "3f9a1c2e")
+    assert (commit.calls, record.enabled) == (1, False)
+    assert record.read(("android",)) == {}
+    assert out.getvalue().count("warning: No record on the commit") == 1
+
+
+@pytest.mark.parametrize("what", ["read", "write"])
+def test_a_cancel_during_a_status_call_is_not_swallowed(what: str) -> None:
+    record, out, _ = commit_record(FakeCommit(CancelledError("Cancelled by SIGINT.")))
+    calls: dict[str, Callable[[], object]] = {"read": lambda: record.read(("android",)),
+             "write": lambda: record.write(android("dep_1"), "3f9a1c2e")}
+    with pytest.raises(CancelledError):
+        calls[what]()
+    assert "warning:" not in out.getvalue()
+    assert record.enabled
 
 
 # -- the history and the pre-flight ---------------------------------------------------------------
