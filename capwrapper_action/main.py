@@ -10,7 +10,7 @@ import os
 import threading
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TextIO
 
 import requests
@@ -76,6 +76,7 @@ def run(
             _run_phases(
                 config, env, result, io, clock or RealClock(), session, cancel, github_factory,
                 feedback=feedback,
+                shield=cancellation.shield if cancellation else contextlib.nullcontext,
             )
         except ActionError as err:
             _record_error(result, err)
@@ -126,6 +127,7 @@ def _run_phases(
     github_factory: GithubFactory | None,
     *,
     feedback: PullRequestFeedback | None,
+    shield: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> None:
     ctx = read_event(env)
     result.commit_sha, result.pull_request = ctx.commit_sha, ctx.pull_request
@@ -142,9 +144,8 @@ def _run_phases(
             config.api_url, config.api_key, session=http, clock=clock, log=io, cancel=cancel
         )
         record = _commit_record(config, ctx, env, io, github_factory, client.retrier)
-        deps = Deps(
-            client, http, clock, cancel, io, _run_key(env), github_factory, record=record
-        )
+        deps = Deps(client, http, clock, cancel, io, _run_key(env), github_factory,
+                    record=record, shield=shield)
         if feedback is not None:
             feedback.retrier = client.retrier
             deps.on_started = feedback.builds_created

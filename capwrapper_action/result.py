@@ -30,7 +30,7 @@ class PlatformState:
     adopted: bool = False  # found again through the list after a create whose answer was lost
     reused_from: str = ""  # where an earlier run's build was found (the commit's record, …)
     deploy_reused: bool = False  # ``deploy`` was recorded by an earlier run, not made now
-    deploy_unknown: bool = False  # an earlier run recorded a deploy whose answer was lost
+    deploy_unknown: bool = False  # a deploy whose answer was lost (this run's, or recorded)
     created: bool = False  # created (or adopted) by this run, moments before the wait
     deploy: Deploy | None = None
     artifact_path: str | None = None

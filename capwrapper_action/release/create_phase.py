@@ -92,15 +92,13 @@ def adopt(state: R.PlatformState, adoption: Adoption, log: ActionIO, notes: list
     notes.append(line)
 
 
-def record(config: Config, result: R.RunResult, deps: Deps, unknown: frozenset[str] = frozenset(),
-           ) -> None:
+def record(config: Config, result: R.RunResult, deps: Deps) -> None:
     """Set the commit status of every build (only what changed is sent)."""
     if deps.record is None or config.resume:
         return
     for platform, state in result.platforms.items():
         fingerprint = settings_fingerprint(build_body(config, platform, ""))
-        deps.record.write(state, fingerprint,
-                          deploy_unknown=platform in unknown or state.deploy_unknown)
+        deps.record.write(state, fingerprint, deploy_unknown=state.deploy_unknown)
 
 
 def pinned_version(config: Config) -> str | None:

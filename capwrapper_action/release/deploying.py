@@ -4,17 +4,21 @@ The body is ``deploy-options`` with ``buildId`` set (``creating.deploy_once`` bu
 Idempotency-Key depends only on the run, the platform and the build id, so a re-run of the same
 workflow run (pass a ``run_key`` without the attempt number) sends the same key and the API can
 refuse to deploy the same build again. A platform whose state already holds a deploy is skipped.
-The first failing deploy stops the phase: the deploys made before it stay recorded in ``states``.
+The first failing deploy stops the phase: the deploys made before it stay recorded in ``states``
+(and ``on_deployed`` is told of each at once). A deploy whose outcome is unknown (its answer
+was lost, or a signal cut its ``POST /deploys`` off after it was sent) is marked
+``deploy_unknown`` in its state, so that the record makes a re-run refuse to deploy it blindly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.api.creating import deploy_once
 from capwrapper_action.api.models import BuildStatus, Platform
+from capwrapper_action.errors import ApiError, CancelledError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.report.deploys import describe_deploy
 from capwrapper_action.result import PlatformState
@@ -33,6 +37,7 @@ def deploy_builds(
     run_key: str,
     log: ActionIO,
     deadline: float | None = None,
+    on_deployed: Callable[[], None] | None = None,
 ) -> None:
     """Deploy every successful build in ``states`` and record the deploy in ``states[p].deploy``.
 
@@ -50,6 +55,15 @@ def deploy_builds(
             continue
         log.info(f"{platform}: deploying {build.id}")
         key = deploy_key(run_key, platform, build.id)
-        deploy = deploy_once(client, build.id, options, idempotency_key=key, deadline=deadline)
+        try:
+            deploy = deploy_once(client, build.id, options, idempotency_key=key,
+                                 deadline=deadline)
+        except (ApiError, CancelledError) as exc:
+            sent = not (isinstance(exc, CancelledError) and exc.before_send)
+            state.deploy_unknown = sent and (isinstance(exc, CancelledError)
+                                             or exc.outcome_unknown)
+            raise
         state.deploy = deploy
         log.info(f"{platform}: deploy {describe_deploy(deploy, options)}")
+        if on_deployed is not None:
+            on_deployed()  # recorded now: a later failure or cancel cannot lose it

@@ -7,6 +7,7 @@ report written afterwards holds everything known at that point. Clients are buil
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,9 +17,9 @@ import requests
 
 from capwrapper_action import result as R
 from capwrapper_action.api.client import CapwrapperClient
-from capwrapper_action.api.models import Build, BuildStatus, Platform
+from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.config.settings import Config
-from capwrapper_action.errors import ActionError, ApiError
+from capwrapper_action.errors import ActionError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import (
     SOURCE_API,
@@ -51,6 +52,8 @@ class Deps:
     on_started: Callable[[R.RunResult, GitHubContext], None] | None = None
     record: CommitRecord | None = None  # the commit statuses; None outside a GitHub run
     deadline: float | None = None  # on ``clock.now()``: the run's start plus ``timeout``
+    # Inside it a signal raises nothing (``Cancellation.shield``): the record after a cancel.
+    shield: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext
 
     def deadline_after_wait(self) -> float:
         """The deadline of a phase after the wait (deploy, download): the step's, but at
@@ -249,13 +252,11 @@ def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: 
         )
         try:
             deploy_builds(deps.client, result.platforms, options, run_key=deps.run_key,
-                          log=deps.io, deadline=deps.deadline_after_wait())
-        except ApiError as err:
-            lost = frozenset(p for p, s in result.platforms.items() if s.deploy is None
-                             and s.build and s.build.status == BuildStatus.SUCCESS)
-            record(config, result, deps, lost if err.outcome_unknown else frozenset())
-            raise
-        record(config, result, deps)
+                          log=deps.io, deadline=deps.deadline_after_wait(),
+                          on_deployed=lambda: record(config, result, deps))
+        finally:  # whatever ends the phase: every deploy made (or maybe made) is recorded
+            with deps.shield():
+                record(config, result, deps)
 
 
 def _refuse_unknown_deploys(result: R.RunResult) -> None:

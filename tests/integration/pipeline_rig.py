@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
+from capwrapper_action.cancel import Cancellation
 from capwrapper_action.main import run
 from capwrapper_simulator import BuildSnapshot, Simulator
 from tests.github_standin import GitHubStandin
@@ -61,7 +64,9 @@ class Pipeline:
 
     def run(
         self, label: str, *, attempt: int = 1, run_id: str = "7301234567",
-        sha: str = DEFAULT_SHA, inputs: Mapping[str, str] | None = None, **given: str,
+        sha: str = DEFAULT_SHA, inputs: Mapping[str, str] | None = None,
+        session: requests.Session | None = None, cancellation: Cancellation | None = None,
+        **given: str,
     ) -> Run:
         with self._lock:  # racing runs start at once: each gets its own runner folder
             self._started += 1
@@ -74,7 +79,8 @@ class Pipeline:
         full.update({k.replace("_", "-"): v for k, v in given.items()})
         out = io.StringIO()
         clock = LinkedClock(self.sim.clock)  # type: ignore[arg-type]
-        code = run(runner.with_inputs(full), stdout=out, clock=clock)
+        code = run(runner.with_inputs(full), stdout=out, clock=clock, session=session,
+                   cancellation=cancellation)
         done = Run(label, code, runner.outputs(), out.getvalue(), runner.summary_text())
         assert "Traceback" not in done.log, done.log
         with self._lock:

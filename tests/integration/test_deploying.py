@@ -11,7 +11,7 @@ import requests
 
 from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.api.models import Build, Platform
-from capwrapper_action.errors import ApiError
+from capwrapper_action.errors import ApiError, CancelledError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.release.deploying import deploy_builds, deploy_key
 from capwrapper_action.result import PlatformState
@@ -106,6 +106,28 @@ def test_a_failing_deploy_raises_and_keeps_what_was_made(
         deploy_builds(client, states, OPTIONS, run_key="run-8", log=log)
     assert states["android"].deploy is not None
     assert states["ios"].deploy is None
+
+
+def test_each_deploy_is_told_at_once_and_a_cancel_before_sending_is_no_unknown_deploy(
+    sim: Simulator, client: CapwrapperClient, log: ActionIO
+) -> None:
+    # The cancel comes while Android's deploy is being recorded: iOS's POST is never sent,
+    # so its deploy is surely not made (unlike one cut off after it was sent).
+    states = seeded_states(sim, client)
+    told: list[str] = []
+
+    def deployed() -> None:
+        made = states["android"].deploy
+        told.append(made.id if made else "none")
+        client.cancel.set()
+
+    with pytest.raises(CancelledError):
+        deploy_builds(client, states, OPTIONS, run_key="run-9", log=log, on_deployed=deployed)
+    made = states["android"].deploy
+    assert made is not None
+    assert told == [made.id]
+    assert (states["ios"].deploy, states["ios"].deploy_unknown) == (None, False)
+    assert len(sim.deploys()) == 1
 
 
 def test_deploy_keys_are_stable_per_run_platform_and_build() -> None:
