@@ -14,10 +14,11 @@
 It shows on the commit and the pull request, and it is how later runs (re-runs keep the commit)
 find what was built and deployed: ``read`` returns the newest record per platform. Writing
 needs the ``statuses: write`` permission; without it (401, 403, 404) the step warns once,
-saying what re-runs will do without a record, and stops using the record. A transient failure
-(5xx, 429, no answer) is retried through ``Retrier.call`` (setting a status is idempotent per
-context); if it still fails, the step warns once and goes on, and later writes are still tried.
-A ``CancelledError`` is never swallowed.
+saying what re-runs will do without a record, and stops using the record. A write that fails
+in a transient way (5xx, 429, no answer) is retried through ``Retrier.call`` (setting a status
+is idempotent per context; the read is a GET, which PyGithub retries quickly itself); if it
+still fails, the step warns once and goes on, and later writes are still tried (once each
+until one succeeds). A ``CancelledError`` is never swallowed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 MAX_DESCRIPTION = 140
 MAX_STATUSES_READ = 300  # newest statuses of the commit looked at
 NO_PERMISSION = frozenset({401, 403, 404})  # the record is off for the run after these
+# How long one read or write of the record is retried: a blip is ridden out; an outage does
+# not hold the release up (the next write tries again).
+RECORD_PATIENCE = 10.0
 CONTEXT_PREFIX = "capwrapper/"
 DEPLOY_UNKNOWN = "unknown"
 PERMISSION = "statuses: write"
@@ -157,7 +161,11 @@ class CommitRecord:
             return {}
         wanted = {context_for(p, self.bundle_id): p for p in platforms}
         try:
-            return self._call(lambda: self._newest(wanted), "reading the commit statuses")
+            # One call: PyGithub already retries a GET quickly for blips, and a read that still
+            # fails (GitHub unreachable) must not hold up the builds.
+            found = self._newest(wanted)
+            self.failing = False
+            return found
         except CancelledError:
             raise
         except Exception as exc:  # the record is a help, never the reason a run fails
@@ -201,12 +209,15 @@ class CommitRecord:
         self.log.info(f"{state.platform}: recorded on the commit: {value}, {description}")
 
     def _call(self, fn: Callable[[], T], what: str) -> T:
-        """``fn()``, retried on transient failures as the retry policy allows; tried once
-        after a cancel (no waits then) and while GitHub is known to be failing (a call has
-        already spent its retries: later ones do not stall the run again)."""
+        """``fn()``, retried on transient failures for up to ``RECORD_PATIENCE``; tried once
+        after a cancel (no waits then) and while GitHub is known to be failing (the last call
+        failed: later ones do not stall the run again)."""
         retrier = self.retrier
         once = retrier is None or self.failing or retrier.cancel.is_set()
-        answer = fn() if once or retrier is None else retrier.call(fn, what)
+        if once or retrier is None:
+            answer = fn()
+        else:
+            answer = retrier.call(fn, what, deadline=retrier.clock.now() + RECORD_PATIENCE)
         self.failing = False
         return answer
 

@@ -146,17 +146,25 @@ def android(deploy: str | None = None) -> PlatformState:
     return state
 
 
-def test_a_transient_status_failure_is_retried_and_does_not_turn_the_record_off() -> None:
-    # A 502 on the first read (after PyGithub's quick retries), then a 502 and a timeout on
-    # the first write: both are retried through the retry policy, nothing is lost.
-    commit = FakeCommit(gh_error(502), None, gh_error(502), requests.ReadTimeout(), None)
+def test_a_transient_write_failure_is_retried_through_the_retry_policy() -> None:
+    commit = FakeCommit(gh_error(502), requests.ReadTimeout(), None)
     record, out, clock = commit_record(commit)
-    assert record.read(("android",)) == {}
     record.write(android(), "3f9a1c2e")
     assert commit.sent == [("success", "1.0.0 · build bld_1 · settings 3f9a1c2e")]
     assert "warning:" not in out.getvalue()
     assert out.getvalue().count("Retrying recording android on the commit") == 2
     assert clock.t > 0  # waited in virtual time
+
+
+def test_a_failed_read_warns_once_and_does_not_turn_the_record_off() -> None:
+    # A 502 on the read past PyGithub's quick GET retries: later writes still go out.
+    commit = FakeCommit(gh_error(502))
+    record, out, _ = commit_record(commit)
+    assert record.read(("android",)) == {}
+    record.write(android("dep_1"), "3f9a1c2e")
+    assert commit.sent == [("success", "1.0.0 · build bld_1 · deploy dep_1 · settings 3f9a1c2e")]
+    assert out.getvalue().count("warning: No record on the commit") == 1
+    assert "Later changes are still sent" in out.getvalue()
 
 
 def test_a_status_write_that_keeps_failing_warns_once_and_later_writes_still_go_out() -> None:
