@@ -11,44 +11,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capwrapper_action.config.inputs import INPUT_NAMES, read_inputs
+from capwrapper_action.config.inputs import INPUT_NAMES
 from capwrapper_action.config.lists import ResumeRef
 from capwrapper_action.config.settings import (
-    Config,
     ConfigErrors,
     empty_api_key_problem,
     from_fork,
-    parse_config,
 )
 from capwrapper_action.errors import ActionError, ConfigError
+from tests.unit.config_rig import KEY, config_error, minimal_env, parse
 
-KEY = "sk_live_TOPSECRETKEY"
 TOKEN = "ghs_TOPSECRETTOKEN"
 
 
 @pytest.fixture
 def base(tmp_path: Path) -> dict[str, str]:
-    return {
-        "GITHUB_WORKSPACE": str(tmp_path),
-        "INPUT_API-KEY": KEY,
-        "INPUT_APP-URL": "https://shop.example.com",
-        "INPUT_APP-NAME": "Example Shop",
-        "INPUT_BUNDLE-ID": "com.example.shop",
-    }
-
-
-def _parse(env: dict[str, str]) -> Config:
-    return parse_config(read_inputs(env), env=env)
-
-
-def _errors(env: dict[str, str]) -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        _parse(env)
-    return caught.value
+    return minimal_env(tmp_path)
 
 
 def test_minimal_inputs_and_defaults(base: dict[str, str], tmp_path: Path) -> None:
-    config = _parse(base)
+    config = parse(base)
     assert config.api_key == KEY
     assert config.api_url == "https://api.capwrapper.com/v1"
     assert (config.app_url, config.app_name, config.bundle_id) == (
@@ -101,7 +83,7 @@ def test_every_input_set(base: dict[str, str], tmp_path: Path) -> None:
         "INPUT_SUMMARY-DOWNLOAD-LINKS": "true",
         "INPUT_DRY-RUN": "true",
     }
-    config = _parse(env)
+    config = parse(env)
     assert config.api_url == "http://127.0.0.1:8765/v1"
     assert str(config.version) == "2.0.0-rc.1"
     assert config.version_bump == "minor"
@@ -119,7 +101,7 @@ def test_every_input_set(base: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_repr_never_shows_secrets(base: dict[str, str]) -> None:
-    config = _parse(base | {"INPUT_GITHUB-TOKEN": TOKEN})
+    config = parse(base | {"INPUT_GITHUB-TOKEN": TOKEN})
     for text in (repr(config), str(config), f"{config!r}"):
         assert KEY not in text
         assert TOKEN not in text
@@ -127,7 +109,7 @@ def test_repr_never_shows_secrets(base: dict[str, str]) -> None:
 
 
 def test_config_is_frozen(base: dict[str, str]) -> None:
-    config = _parse(base)
+    config = parse(base)
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.api_key = "x"  # type: ignore[misc]
     with pytest.raises(TypeError):
@@ -136,7 +118,7 @@ def test_config_is_frozen(base: dict[str, str]) -> None:
 
 
 def test_one_bad_input_raises_a_plain_config_error(base: dict[str, str]) -> None:
-    err = _errors(base | {"INPUT_BUNDLE-ID": "shop"})
+    err = config_error(base | {"INPUT_BUNDLE-ID": "shop"})
     assert type(err) is ConfigError
     assert err.input_name == "bundle-id"
     assert err.title == "Invalid input: bundle-id"
@@ -154,7 +136,7 @@ def test_every_bad_input_is_reported_at_once(base: dict[str, str]) -> None:
         "INPUT_BUNDLE-ID": "shop",
         "INPUT_WAIT": "yes",
     }
-    err = _errors(env)
+    err = config_error(env)
     assert isinstance(err, ConfigErrors)
     assert isinstance(err, ActionError)
     names = ["api-key", "bundle-id", "version", "wait", "timeout"]
@@ -169,7 +151,7 @@ def test_every_bad_input_is_reported_at_once(base: dict[str, str]) -> None:
 
 def test_secrets_never_appear_in_errors(base: dict[str, str]) -> None:
     env = base | {"INPUT_API-KEY": KEY + " x", "INPUT_GITHUB-TOKEN": TOKEN + "\tz"}
-    err = _errors(env)
+    err = config_error(env)
     assert isinstance(err, ConfigErrors)
     assert err.input_names == ("api-key", "github-token")
     for text in (str(err), err.title, *(str(e) for e in err.errors)):
@@ -178,7 +160,7 @@ def test_secrets_never_appear_in_errors(base: dict[str, str]) -> None:
 
 def test_required_app_inputs_when_creating(base: dict[str, str]) -> None:
     env = base | {"INPUT_APP-URL": "", "INPUT_APP-NAME": " ", "INPUT_BUNDLE-ID": ""}
-    err = _errors(env)
+    err = config_error(env)
     assert isinstance(err, ConfigErrors)
     assert err.input_names == ("app-url", "app-name", "bundle-id")
     assert "required unless 'build-id' is given" in err.message
@@ -186,7 +168,7 @@ def test_required_app_inputs_when_creating(base: dict[str, str]) -> None:
 
 def test_resume_with_a_bare_id_keeps_platforms(base: dict[str, str]) -> None:
     env = base | {"INPUT_APP-URL": "", "INPUT_APP-NAME": "", "INPUT_BUNDLE-ID": ""}
-    config = _parse(env | {"INPUT_BUILD-ID": "bld_abc123"})
+    config = parse(env | {"INPUT_BUILD-ID": "bld_abc123"})
     assert config.resume == (ResumeRef("bld_abc123", None),)
     assert config.platforms == ("android", "ios")
     assert config.app_url is None
@@ -195,22 +177,22 @@ def test_resume_with_a_bare_id_keeps_platforms(base: dict[str, str]) -> None:
 
 
 def test_resume_per_platform_sets_platforms(base: dict[str, str]) -> None:
-    config = _parse(base | {"INPUT_BUILD-ID": "ios:bld_b, android:bld_a"})
+    config = parse(base | {"INPUT_BUILD-ID": "ios:bld_b, android:bld_a"})
     assert config.resume == (ResumeRef("bld_b", "ios"), ResumeRef("bld_a", "android"))
     assert config.platforms == ("ios", "android")
-    config = _parse(base | {"INPUT_BUILD-ID": "ios:bld_b", "INPUT_PLATFORMS": "ios"})
+    config = parse(base | {"INPUT_BUILD-ID": "ios:bld_b", "INPUT_PLATFORMS": "ios"})
     assert config.platforms == ("ios",)
 
 
 def test_resume_conflicting_with_platforms(base: dict[str, str]) -> None:
-    err = _errors(base | {"INPUT_BUILD-ID": "ios:bld_b", "INPUT_PLATFORMS": "android"})
+    err = config_error(base | {"INPUT_BUILD-ID": "ios:bld_b", "INPUT_PLATFORMS": "android"})
     assert err.input_name == "build-id"
     assert "names ios but 'platforms' is android" in err.message
 
 
 def test_bad_build_id_does_not_also_demand_app_inputs(base: dict[str, str]) -> None:
     env = base | {"INPUT_APP-URL": "", "INPUT_BUILD-ID": "bld a, bld b"}
-    err = _errors(env)
+    err = config_error(env)
     assert err.input_name == "build-id"
     assert type(err) is ConfigError
 
@@ -267,7 +249,7 @@ def test_empty_api_key_on_a_fork_pull_request(base: dict[str, str], tmp_path: Pa
         "GITHUB_EVENT_PATH": _event(tmp_path, _pr("someone/shop", True)),
         "GITHUB_REPOSITORY": "owner/shop",
     }
-    err = _errors(env)
+    err = config_error(env)
     assert err.input_name == "api-key"
     assert "secrets to workflows triggered from forks" in err.message
     assert "pull_request_target" in err.message
@@ -311,7 +293,7 @@ wait: false
 def test_valid_config_file(tmp_path: Path) -> None:
     path = _config_file(tmp_path, FILE)
     env = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": KEY}
-    config = _parse(env)
+    config = parse(env)
     assert config.config_file == path.resolve()
     assert config.app_url == "https://file.example.com"
     assert config.app_name == "From File"
@@ -326,7 +308,7 @@ def test_valid_config_file(tmp_path: Path) -> None:
 
 def test_workflow_input_wins_over_the_file(base: dict[str, str], tmp_path: Path) -> None:
     _config_file(tmp_path, FILE)
-    config = _parse(base | {"INPUT_TIMEOUT": "5m", "INPUT_PLATFORMS": "android"})
+    config = parse(base | {"INPUT_TIMEOUT": "5m", "INPUT_PLATFORMS": "android"})
     assert config.app_name == "Example Shop"  # set in the workflow (base)
     assert config.timeout == 300.0
     assert config.platforms == ("android",)
@@ -339,7 +321,7 @@ def test_input_at_default_yields_to_the_file(tmp_path: Path) -> None:
         "app-url: https://f.example.com\napp-name: F\nbundle-id: com.f.app\ntimeout: 10m\n",
     )
     env = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": KEY, "INPUT_TIMEOUT": "30m"}
-    assert _parse(env).timeout == 600.0
+    assert parse(env).timeout == 600.0
 
 
 @pytest.mark.parametrize(
@@ -353,7 +335,7 @@ def test_input_at_default_yields_to_the_file(tmp_path: Path) -> None:
 )
 def test_bad_config_file(base: dict[str, str], tmp_path: Path, text: str, words: list[str]) -> None:
     _config_file(tmp_path, text)
-    err = _errors(base)
+    err = config_error(base)
     assert err.input_name == "config-file"
     assert ".github/capwrapper.yml" in err.message
     for word in words:
@@ -363,7 +345,7 @@ def test_bad_config_file(base: dict[str, str], tmp_path: Path, text: str, words:
 
 def test_bad_value_from_the_file_names_the_file(base: dict[str, str], tmp_path: Path) -> None:
     _config_file(tmp_path, "version: 1.4\npoll-interval: 0\n", "ci/cap.yml")
-    err = _errors(base | {"INPUT_CONFIG-FILE": "ci/cap.yml"})
+    err = config_error(base | {"INPUT_CONFIG-FILE": "ci/cap.yml"})
     assert isinstance(err, ConfigErrors)
     assert "(set in ci/cap.yml)." in err.errors[0].message
     assert err.errors[0].input_name == "version"
@@ -371,7 +353,7 @@ def test_bad_value_from_the_file_names_the_file(base: dict[str, str], tmp_path: 
 
 
 def test_missing_named_config_file(base: dict[str, str]) -> None:
-    err = _errors(base | {"INPUT_CONFIG-FILE": "nope.yml"})
+    err = config_error(base | {"INPUT_CONFIG-FILE": "nope.yml"})
     assert err.input_name == "config-file"
     assert '"nope.yml" is not a file' in err.message
 
@@ -389,7 +371,7 @@ _ANY_TEXT = settings(
 
 def _error_or_none(env: dict[str, str]) -> ConfigError | None:
     try:
-        _parse(env)
+        parse(env)
     except ConfigError as err:
         return err
     return None
@@ -421,7 +403,7 @@ def test_no_part_of_a_secret_is_ever_quoted(base: dict[str, str], name: str, tex
     ],
 )
 def test_unusable_config_file_names(base: dict[str, str], value: str, words: list[str]) -> None:
-    err = _errors(base | {"INPUT_CONFIG-FILE": value})
+    err = config_error(base | {"INPUT_CONFIG-FILE": value})
     assert err.input_name == "config-file"
     for word in words:
         assert word in err.message

@@ -9,31 +9,13 @@ from pathlib import Path
 import pytest
 
 from capwrapper_action.config.inputs import read_inputs
-from capwrapper_action.config.settings import Config, ConfigErrors, parse_config
-from capwrapper_action.errors import ConfigError
-
-KEY = "sk_live_RULESKEY"
+from capwrapper_action.config.settings import ConfigErrors, parse_config
+from tests.unit.config_rig import KEY, config_error, minimal_env, parse
 
 
 @pytest.fixture
 def base(tmp_path: Path) -> dict[str, str]:
-    return {
-        "GITHUB_WORKSPACE": str(tmp_path),
-        "INPUT_API-KEY": KEY,
-        "INPUT_APP-URL": "https://shop.example.com",
-        "INPUT_APP-NAME": "Example Shop",
-        "INPUT_BUNDLE-ID": "com.example.shop",
-    }
-
-
-def _parse(env: dict[str, str]) -> Config:
-    return parse_config(read_inputs(env), env=env)
-
-
-def _error(env: dict[str, str]) -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        _parse(env)
-    return caught.value
+    return minimal_env(tmp_path)
 
 
 def _file(workspace: Path, text: str) -> None:
@@ -48,9 +30,9 @@ def _file(workspace: Path, text: str) -> None:
 def test_yaml_11_words_are_refused_alike_in_the_workflow_and_the_file(
     base: dict[str, str], tmp_path: Path, word: str
 ) -> None:
-    from_workflow = _error(base | {"INPUT_DEPLOY": word})
+    from_workflow = config_error(base | {"INPUT_DEPLOY": word})
     _file(tmp_path, f"deploy: {word}\n")
-    from_file = _error(base)
+    from_file = config_error(base)
     assert from_workflow.input_name == from_file.input_name == "deploy"
     expected = f'Input \'deploy\': "{word}" is not a boolean; use true or false'
     assert from_workflow.message == expected + "."
@@ -61,14 +43,14 @@ def test_yaml_11_words_are_refused_alike_in_the_workflow_and_the_file(
 def test_true_and_false_are_taken_alike_in_the_workflow_and_the_file(
     base: dict[str, str], tmp_path: Path, word: str, value: bool
 ) -> None:
-    assert _parse(base | {"INPUT_DOWNLOAD": word}).download is value
+    assert parse(base | {"INPUT_DOWNLOAD": word}).download is value
     _file(tmp_path, f"download: {word}\n")
-    assert _parse(base).download is value
+    assert parse(base).download is value
 
 
 def test_yes_inside_a_mapping_stays_text(base: dict[str, str], tmp_path: Path) -> None:
     _file(tmp_path, "build-options: {splash: yes, dark: true}\n")
-    assert dict(_parse(base).build_options) == {"splash": "yes", "dark": True}
+    assert dict(parse(base).build_options) == {"splash": "yes", "dark": True}
 
 
 # --- durations without a unit ----------------------------------------------------------------
@@ -78,7 +60,7 @@ def test_yes_inside_a_mapping_stays_text(base: dict[str, str], tmp_path: Path) -
 def test_a_bare_number_under_60_warns_and_keeps_meaning_seconds(
     base: dict[str, str], name: str
 ) -> None:
-    config = _parse(base | {"INPUT_" + name.upper(): "10"})
+    config = parse(base | {"INPUT_" + name.upper(): "10"})
     assert getattr(config, name.replace("-", "_")) == 10.0
     [warning] = config.warnings
     assert f"'{name}' is 10 with no unit, so it means 10 seconds" in warning
@@ -87,12 +69,12 @@ def test_a_bare_number_under_60_warns_and_keeps_meaning_seconds(
 
 @pytest.mark.parametrize("text", ["10s", "60", "1800", "10m", "45.5s"])
 def test_no_warning_with_a_unit_or_from_a_minute(base: dict[str, str], text: str) -> None:
-    assert _parse(base | {"INPUT_TIMEOUT": text}).warnings == ()
+    assert parse(base | {"INPUT_TIMEOUT": text}).warnings == ()
 
 
 def test_a_bare_number_in_the_config_file_warns_too(base: dict[str, str], tmp_path: Path) -> None:
     _file(tmp_path, "timeout: 10\n")
-    config = _parse(base)
+    config = parse(base)
     assert config.timeout == 10.0
     assert len(config.warnings) == 1
 
@@ -114,7 +96,7 @@ def test_a_bare_number_in_the_config_file_warns_too(base: dict[str, str], tmp_pa
 def test_bundle_ids_follow_the_rule_of_each_requested_store(
     base: dict[str, str], bundle: str, platforms: str, words: list[str]
 ) -> None:
-    err = _error(base | {"INPUT_BUNDLE-ID": bundle, "INPUT_PLATFORMS": platforms})
+    err = config_error(base | {"INPUT_BUNDLE-ID": bundle, "INPUT_PLATFORMS": platforms})
     assert err.input_name == "bundle-id"
     for word in words:
         assert word in err.message, err.message
@@ -127,7 +109,7 @@ def test_bundle_ids_follow_the_rule_of_each_requested_store(
 def test_a_bundle_id_only_one_store_refuses_is_fine_for_the_other(
     base: dict[str, str], bundle: str, platforms: str
 ) -> None:
-    config = _parse(base | {"INPUT_BUNDLE-ID": bundle, "INPUT_PLATFORMS": platforms})
+    config = parse(base | {"INPUT_BUNDLE-ID": bundle, "INPUT_PLATFORMS": platforms})
     assert config.bundle_id == bundle
 
 
@@ -145,14 +127,14 @@ def test_a_bundle_id_only_one_store_refuses_is_fine_for_the_other(
 def test_wait_false_with_deploy_or_download_is_an_input_error(
     base: dict[str, str], extra: dict[str, str], named: str
 ) -> None:
-    err = _error(base | {"INPUT_WAIT": "false", **extra})
+    err = config_error(base | {"INPUT_WAIT": "false", **extra})
     assert err.input_name == "wait"
     assert f"is false, but {named}" in err.message
     assert "only a finished build can be deployed or downloaded" in err.message
 
 
 def test_wait_false_alone_is_fine(base: dict[str, str]) -> None:
-    assert _parse(base | {"INPUT_WAIT": "false"}).wait is False
+    assert parse(base | {"INPUT_WAIT": "false"}).wait is False
 
 
 # --- a missing config file -------------------------------------------------------------------
@@ -160,7 +142,7 @@ def test_wait_false_alone_is_fine(base: dict[str, str]) -> None:
 
 def test_empty_required_inputs_say_that_no_config_file_was_found(tmp_path: Path) -> None:
     env = {"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": KEY}
-    err = _error(env)
+    err = config_error(env)
     assert isinstance(err, ConfigErrors)
     assert err.input_names == ("app-url", "app-name", "bundle-id")
     for single in err.errors:
@@ -186,7 +168,7 @@ def test_hints_speak_the_command_line_s_words(tmp_path: Path) -> None:
 
 def test_with_a_config_file_the_error_names_it(tmp_path: Path) -> None:
     _file(tmp_path, "app-name: Example Shop\napp-url: https://shop.example.com\n")
-    err = _error({"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": KEY})
+    err = config_error({"GITHUB_WORKSPACE": str(tmp_path), "INPUT_API-KEY": KEY})
     assert err.input_name == "bundle-id"
     assert "give `bundle-id: com.example.shop`, or set it in .github/capwrapper.yml." in err.message
     assert "actions/checkout" not in err.message
