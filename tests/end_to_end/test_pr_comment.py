@@ -6,12 +6,9 @@ GitHub API stand-in."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from capwrapper_simulator import SimConfig, Simulator
+from capwrapper_simulator import Simulator
 from capwrapper_simulator.faults import Fault
 from tests.end_to_end.docker_mirror import ActionImage
 from tests.github_standin import GitHubStandin
@@ -26,19 +23,6 @@ MARKER = "<!-- capwrapper-action:pr-comment bundle-id=com.example.shop platforms
 RELEASED = "<!-- capwrapper-action:released bundle-id=com.example.shop platforms=android,ios -->"
 HOSTILE_TITLE = "<img src=x onerror=alert(1)> @everyone [click](javascript:alert(1)) --> |"
 HOSTILE_BODY = "## Hi\n<script>alert(1)</script>\n::error::injected\n${version} $(id)"
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimConfig(queue_seconds=0.1, build_seconds=0.3)) as server:
-        yield server
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubStandin]:
-    with GitHubStandin(repository=DEFAULT_REPOSITORY) as standin:
-        standin.add_token(TOKEN)
-        yield standin
 
 
 def given(sim: Simulator, **extra: str) -> dict[str, str]:

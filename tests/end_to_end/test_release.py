@@ -3,10 +3,7 @@ labels are read live from a GitHub API stand-in, and the deploy gate decides."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from capwrapper_simulator import SimConfig, Simulator
 from tests.end_to_end.docker_mirror import ActionImage
@@ -15,19 +12,6 @@ from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA, RunnerEnv
 
 TOKEN = "ghs_runner-test-token"  # what tests.runner_files passes as github-token
 HEAD = "4" * 40
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimConfig(queue_seconds=0.1, build_seconds=0.3)) as server:
-        yield server
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubStandin]:
-    with GitHubStandin(repository=DEFAULT_REPOSITORY) as standin:
-        standin.add_token(TOKEN)
-        yield standin
 
 
 def release_inputs(sim: Simulator, **extra: str) -> dict[str, str]:
