@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import TextIO
 
 import requests
 
-from capwrapper_action import result as R
 from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.cancel import Cancellation
 from capwrapper_action.config.inputs import read_inputs, secrets_of
@@ -28,11 +26,9 @@ from capwrapper_action.github.statuses import WITHOUT_RECORD, CommitRecord
 from capwrapper_action.release.pipeline import Deps, execute
 from capwrapper_action.release.semver import AUTO
 from capwrapper_action.report.settings import describe_settings
-from capwrapper_action.result import RunStatus
+from capwrapper_action.result import OK_STATUSES, RunResult, RunStatus
 from capwrapper_action.retry import Retrier
 from capwrapper_action.timeutil import Clock, RealClock
-
-OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
 
 
 def main() -> int:
@@ -62,21 +58,21 @@ def run(
     raw = read_inputs(env)
     for secret in secrets_of(raw):  # before anything else is printed
         io.mask(secret)
-    if cancellation is not None:
-        cancellation.log = io
-    cancel = cancellation.event if cancellation else threading.Event()
+    # One not installed (a test's run): its event is never set and its shield changes nothing.
+    cancellation = cancellation or Cancellation()
+    cancellation.log = io
+    factory = github_factory or make_github
     config: Config | None = None
     feedback: PullRequestFeedback | None = None
-    result = R.RunResult.for_platforms(())
+    result = RunResult.for_platforms(())
     try:
         try:
             config = _configure(raw, env, io)
-            result = R.RunResult.for_platforms(config.platforms)
-            feedback = _feedback(config, env, io, github_factory)
+            result = RunResult.for_platforms(config.platforms)
+            feedback = make_feedback(config, env, io, factory)
             _run_phases(
-                config, env, result, io, clock or RealClock(), session, cancel, github_factory,
+                config, env, result, io, clock or RealClock(), session, cancellation, factory,
                 feedback=feedback,
-                shield=cancellation.shield if cancellation else contextlib.nullcontext,
             )
         except ActionError as err:
             _record_error(result, err)
@@ -100,34 +96,32 @@ def _configure(raw: Mapping[str, str], env: Mapping[str, str], io: ActionIO) -> 
 
 
 def _report(
-    io: ActionIO, result: R.RunResult, config: Config | None, env: Mapping[str, str],
-    feedback: PullRequestFeedback | None, cancellation: Cancellation | None,
+    io: ActionIO, result: RunResult, config: Config | None, env: Mapping[str, str],
+    feedback: PullRequestFeedback | None, cancellation: Cancellation,
 ) -> bool:
     """The report written, then the pull request comment (it may be slow: it must never cost
     the outputs and summary), safe from a late signal."""
-    with cancellation.shield() if cancellation else contextlib.nullcontext():
+    with cancellation.shield():
         # Lazy: the report's modules cost ~12-20 ms and are needed only after the builds.
         from capwrapper_action.report.report import report
 
         written = report(io, result, config, env)
         if feedback is None:
             return written
-        cancelled = cancellation is not None and cancellation.requested
-        return feedback.finish(result, cancelled=cancelled) and written
+        return feedback.finish(result, cancelled=cancellation.requested) and written
 
 
 def _run_phases(
     config: Config,
     env: Mapping[str, str],
-    result: R.RunResult,
+    result: RunResult,
     io: ActionIO,
     clock: Clock,
     session: requests.Session | None,
-    cancel: threading.Event,
-    github_factory: GithubFactory | None,
+    cancellation: Cancellation,
+    github_factory: GithubFactory,
     *,
     feedback: PullRequestFeedback | None,
-    shield: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
 ) -> None:
     ctx = read_event(env)
     result.commit_sha, result.pull_request = ctx.commit_sha, ctx.pull_request
@@ -139,37 +133,23 @@ def _run_phases(
         result.status = RunStatus.DRY_RUN
         result.version = None if config.version is AUTO else str(config.version)
         return
-    with _session(session) as http:
+    with contextlib.nullcontext(session) if session is not None else requests.Session() as http:
         client = CapwrapperClient(
-            config.api_url, config.api_key, session=http, clock=clock, log=io, cancel=cancel
+            config.api_url, config.api_key, session=http, clock=clock, log=io,
+            cancel=cancellation.event,
         )
         record = _commit_record(config, ctx, env, io, github_factory, client.retrier)
-        deps = Deps(client, http, clock, cancel, io, _run_key(env), github_factory,
-                    record=record, shield=shield)
+        deps = Deps(client, http, clock, cancellation.event, io, _run_key(env), github_factory,
+                    record=record, shield=cancellation.shield)
         if feedback is not None:
             feedback.retrier = client.retrier
             deps.on_started = feedback.builds_created
         execute(config, ctx, result, deps)
 
 
-def _feedback(
-    config: Config, env: Mapping[str, str], io: ActionIO, github_factory: GithubFactory | None
-) -> PullRequestFeedback | None:
-    return make_feedback(config, env, io, github_factory or make_github)
-
-
-@contextlib.contextmanager
-def _session(given: requests.Session | None) -> Iterator[requests.Session]:
-    if given is not None:
-        yield given
-        return
-    with requests.Session() as http:
-        yield http
-
-
 def _commit_record(
     config: Config, ctx: GitHubContext, env: Mapping[str, str], io: ActionIO,
-    github_factory: GithubFactory | None, retrier: Retrier,
+    github_factory: GithubFactory, retrier: Retrier,
 ) -> CommitRecord | None:
     """The commit statuses of this run's commit (only in a GitHub run: repository, commit and
     token known). The GitHub client is made on first use."""
@@ -180,11 +160,10 @@ def _commit_record(
         io.warning("`github-token` is empty, so the builds are not recorded on the commit. "
                    f"{WITHOUT_RECORD}", "No record on the commit")
         return None
-    factory = github_factory or make_github
     run_id = env.get("GITHUB_RUN_ID", "").strip()
     target = f"{ctx.repository_url}/actions/runs/{run_id}" if run_id else None
     return CommitRecord(
-        lambda: factory(ctx.api_url, token).get_repo(ctx.repository).get_commit(sha),
+        lambda: github_factory(ctx.api_url, token).get_repo(ctx.repository).get_commit(sha),
         bundle_id=config.bundle_id, target_url=target, log=io, commit_sha=sha, retrier=retrier,
     )
 
@@ -196,7 +175,7 @@ def _run_key(env: Mapping[str, str]) -> str:
     return f"local:{uuid.uuid4().hex}"
 
 
-def _record_error(result: R.RunResult, err: ActionError) -> None:
+def _record_error(result: RunResult, err: ActionError) -> None:
     result.error = err
     if isinstance(err, CancelledError):
         result.status = RunStatus.CANCELLED

@@ -22,6 +22,9 @@ class RunStatus(StrEnum):
     DRY_RUN = "dry_run"
 
 
+OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})  # exit code 0
+
+
 @dataclass
 class PlatformState:
     platform: Platform

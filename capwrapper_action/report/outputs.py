@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from capwrapper_action.api.models import PLATFORMS, Build, BuildStatus
-from capwrapper_action.result import PlatformState, RunResult, RunStatus
+from capwrapper_action.result import OK_STATUSES, PlatformState, RunResult, RunStatus
 
 PER_PLATFORM = ("build-id", "status", "download-url", "artifact-path")
 OUTPUT_NAMES: tuple[str, ...] = (  # the order of action.yml
@@ -81,9 +81,6 @@ def _platform_outputs(platform: str, state: PlatformState | None) -> dict[str, s
         f"{platform}-deploy-id": deploy.id if deploy else "",
         f"{platform}-reused": "true" if state is not None and state.reused else "false",
     }
-
-
-OK_STATUSES = frozenset({RunStatus.SUCCESS, RunStatus.CREATED, RunStatus.DRY_RUN})
 
 
 def _error(result: RunResult) -> str:
