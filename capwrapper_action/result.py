@@ -39,10 +39,6 @@ class PlatformState:
     artifact_path: str | None = None
 
     @property
-    def reused(self) -> bool:
-        return bool(self.reused_from)
-
-    @property
     def status(self) -> str:
         return self.build.status if self.build else "not created"
 
@@ -80,7 +76,6 @@ class RunResult:
     version: str | None = None
     commit_sha: str | None = None
     pull_request: int | None = None
-    repository_url: str | None = None  # e.g. https://github.com/owner/repo
     gate: GateDecision | None = None
     deploy_attempted: bool = False
     error: ActionError | None = None

@@ -79,7 +79,7 @@ def _platform_outputs(platform: str, state: PlatformState | None) -> dict[str, s
         f"{platform}-download-url": url or "",
         f"{platform}-artifact-path": (state.artifact_path or "") if state else "",
         f"{platform}-deploy-id": deploy.id if deploy else "",
-        f"{platform}-reused": "true" if state is not None and state.reused else "false",
+        f"{platform}-reused": "true" if state is not None and state.reused_from else "false",
     }
 
 

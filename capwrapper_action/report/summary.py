@@ -156,7 +156,7 @@ def _links_note(result: RunResult, options: SummaryOptions) -> str:
 
 def _context(result: RunResult, options: SummaryOptions) -> str:
     lines: list[str] = []
-    repo_url = _repo_url(result, options)
+    repo_url = _repo_url(options)
     if result.commit_sha:
         lines.append(f"- **Commit:** {_commit(result.commit_sha, repo_url)}")
     if result.pull_request is not None:
@@ -169,11 +169,10 @@ def _context(result: RunResult, options: SummaryOptions) -> str:
     return "\n".join(lines)
 
 
-def _repo_url(result: RunResult, options: SummaryOptions) -> str | None:
-    url = result.repository_url
-    if not url and options.repository:
-        url = f"{options.server_url.rstrip('/')}/{options.repository}"
-    return md.safe_url(url) if url else None
+def _repo_url(options: SummaryOptions) -> str | None:
+    if not options.repository:
+        return None
+    return md.safe_url(f"{options.server_url.rstrip('/')}/{options.repository}")
 
 
 def _commit(sha: str, repo_url: str | None) -> str:

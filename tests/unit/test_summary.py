@@ -203,10 +203,9 @@ def test_commit_and_pull_request_links() -> None:
     assert "8a1f0c3e5b7d9f2a4c6e8b0d1f3a5c7e9b2d4f6a" in bare
 
 
-def test_repository_url_of_the_result_wins() -> None:
-    result = both_succeeded()
-    result.repository_url = "https://ghe.example/org/app"
-    text = render_summary(result, OPTIONS)
+def test_links_point_at_the_server_of_the_run() -> None:
+    options = SummaryOptions(server_url="https://ghe.example/", repository="org/app")
+    text = render_summary(both_succeeded(), options)
     assert f"(https://ghe.example/org/app/commit/{SHA})" in text
 
 
