@@ -8,29 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from capwrapper_action import result as R
 from capwrapper_action.api.models import Build, BuildStatus
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ResultFileError
-from capwrapper_action.ghio import ActionIO, Setting, workflow_setting
+from capwrapper_action.ghio import ActionIO, Setting
 from capwrapper_action.report import markdown as md
-from capwrapper_action.report.markdown import PLATFORM_LABELS
 from capwrapper_action.report.outputs import build_outputs
-from capwrapper_action.report.summary import SummaryOptions, render_summary
-from capwrapper_action.result import RunStatus
-
-NOT_CANCELLED_REMOTELY = (
-    "The builds keep running on Capwrapper: its API has no cancel endpoint, so nothing was "
-    "cancelled there."
+from capwrapper_action.report.summary import (
+    NOT_CANCELLED_REMOTELY,
+    SummaryOptions,
+    render_summary,
+    resume_input,
 )
+from capwrapper_action.result import RunResult, RunStatus
 
 
 def report(
-    io: ActionIO, result: R.RunResult, config: Config | None, env: Mapping[str, str]
+    io: ActionIO, result: RunResult, config: Config | None, env: Mapping[str, str]
 ) -> bool:
     """Annotate, write the outputs and the summary; False when a file could not be written
     (the other one is written all the same, and an error annotation says which and why)."""
-    result.resume_hint = result.resume_hint or resume_input(result, io)
+    result.resume_hint = result.resume_hint or resume_input(result, io.setting)
     annotate(io, result)  # outside any group, where a reader sees it first
     problems: list[ResultFileError] = []
     with io.group("Report"):
@@ -50,7 +48,7 @@ def report(
 
 
 def amend(
-    io: ActionIO, result: R.RunResult, title: str, text: str, *, failed: bool, summary: bool
+    io: ActionIO, result: RunResult, title: str, text: str, *, failed: bool, summary: bool
 ) -> bool:
     """Add what went wrong after ``report`` (the pull request comment is written last, so a
     slow GitHub API cannot cost the report): the outputs ``status`` and ``error`` again (the
@@ -77,12 +75,7 @@ def amend(
     return written
 
 
-def resume_input(result: R.RunResult, io: ActionIO) -> str:
-    ids = ", ".join(f"{p}:{s.build.id}" for p, s in result.platforms.items() if s.build)
-    return io.setting("build-id", ids) if ids else ""
-
-
-def annotate(io: ActionIO, result: R.RunResult) -> None:
+def annotate(io: ActionIO, result: RunResult) -> None:
     err = result.error
     if result.status in (RunStatus.TIMED_OUT, RunStatus.CANCELLED):
         what = "Timed out" if result.status == RunStatus.TIMED_OUT else "Cancelled"
@@ -95,13 +88,13 @@ def annotate(io: ActionIO, result: R.RunResult) -> None:
         return
     for state in result.platforms.values():
         if state.build is not None and state.build.failed:
-            label = PLATFORM_LABELS.get(state.platform, state.platform)
+            label = md.PLATFORM_LABELS.get(state.platform, state.platform)
             reason = failure_reason(state.build)
             io.error(f"{label} build {state.build.id} failed: {reason}", f"{label} build failed")
 
 
 def summary_options(
-    config: Config | None, env: Mapping[str, str], setting: Setting = workflow_setting
+    config: Config | None, env: Mapping[str, str], setting: Setting
 ) -> SummaryOptions:
     return SummaryOptions(
         app_name=config.app_name if config else None,

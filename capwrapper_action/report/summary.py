@@ -26,6 +26,11 @@ _BUILD_FAILED_HINT = (
     "Fix what Capwrapper reports above, then re-run the job. A new build needs a higher "
     "version than the failed one; `{auto}` picks it by itself."
 )
+NOT_CANCELLED_REMOTELY = (
+    "The builds keep running on Capwrapper: its API has no cancel endpoint, so nothing was "
+    "cancelled there."
+)
+RESUME_LABEL = "Re-run the step with this input to wait for the same builds:"
 _STOPPED = (RunStatus.TIMED_OUT, RunStatus.CANCELLED)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
@@ -38,10 +43,7 @@ class SummaryOptions:
     include_download_links: bool = False
     server_url: str = "https://github.com"
     repository: str = ""  # owner/name; no commit or pull request links when empty
-    # How the user resumes; `{build_ids}` becomes `android:bld_…, ios:bld_…`.
-    resume_template: str = "build-id: {build_ids}"
     setting: Setting = workflow_setting  # how the user sets an input (`--deploy true` on the CLI)
-    resume_label: str = "Re-run the step with this input to wait for the same builds:"
     deploy_options: Mapping[str, Any] = field(default_factory=dict)  # for store, track, rollout
 
 
@@ -228,21 +230,25 @@ def _failures(result: RunResult, options: SummaryOptions) -> list[str]:
     return blocks
 
 
+def resume_input(result: RunResult, setting: Setting) -> str:
+    """The input that waits for this run's builds again (``build-id: android:bld_…``); empty
+    when no build was created."""
+    ids = ", ".join(f"{p}:{s.build.id}" for p, s in result.platforms.items() if s.build)
+    return setting("build-id", ids) if ids else ""
+
+
 def _resume(result: RunResult, options: SummaryOptions) -> str:
     if result.status not in (*_STOPPED, RunStatus.CREATED):
         return ""
-    ids = ", ".join(f"{p}:{s.build.id}" for p, s in result.platforms.items() if s.build)
-    if not ids:
+    command = resume_input(result, options.setting)
+    if not command:
         return ""
-    command = result.resume_hint or options.resume_template.replace("{build_ids}", ids)
     if result.status == RunStatus.CREATED:
         intro = "The builds are running on Capwrapper. To wait for them in a later step or run:"
     else:
-        intro = (
-            "The builds keep running on Capwrapper: its API has no cancel endpoint, so nothing "
-            f"was cancelled there. {options.resume_label}"
-        )
-    return f"### ▶️ Resume\n\n{intro}\n\n{md.code_block(command, 2000, 'yaml')}"
+        intro = f"{NOT_CANCELLED_REMOTELY} {RESUME_LABEL}"
+    block = md.code_block(result.resume_hint or command, 2000, "yaml")
+    return f"### ▶️ Resume\n\n{intro}\n\n{block}"
 
 
 def _notes(result: RunResult) -> str:

@@ -209,8 +209,9 @@ def test_links_point_at_the_server_of_the_run() -> None:
     assert f"(https://ghe.example/org/app/commit/{SHA})" in text
 
 
-def test_resume_template_and_hint() -> None:
-    text = render_summary(timed_out(), SummaryOptions(resume_template="--build-id '{build_ids}'"))
+def test_resume_setting_and_hint() -> None:
+    cli = SummaryOptions(setting=lambda name, value: f"--{name} '{value}'")
+    text = render_summary(timed_out(), cli)
     assert "--build-id 'android:bld_android_7Qx2, ios:bld_ios_7Qx2'" in text
     result = timed_out()
     result.resume_hint = "capwrapper-action --build-id ios:bld_ios_7Qx2"
