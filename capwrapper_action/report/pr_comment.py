@@ -16,10 +16,9 @@ from typing import Any
 
 from capwrapper_action.github.event import GitHubContext
 from capwrapper_action.report import markdown as md
+from capwrapper_action.report import summary
 from capwrapper_action.report.deploys import deploys_state
-from capwrapper_action.report.summary import deploy_text, download_cell, status_cell
 from capwrapper_action.result import PlatformState, RunResult, RunStatus
-from capwrapper_action.timeutil import format_duration
 
 LIVING = "pr-comment"
 RELEASED = "released"
@@ -52,10 +51,10 @@ def render_living(
     result: RunResult, ctx: GitHubContext, info: CommentInfo, *, in_progress: bool
 ) -> str:
     """The comment on a pull request run: "building" while it waits, the outcome at the end."""
-    symbol, words = ("⏳", "building") if in_progress else _heading(result.status)
+    symbol, words = ("⏳", "building") if in_progress else md.heading(result.status, _HEADINGS)
     parts = [
         marker(LIVING, info.bundle_id, info.platforms),
-        f"### {symbol} {_subject(result, info)}: {words}",
+        f"### {symbol} Capwrapper: {_subject(result, info)}: {words}",
         _living_table(result, info, in_progress=in_progress),
         _deploy_line(result) if not in_progress else "",
         _error_line(result) if not in_progress else "",
@@ -77,21 +76,15 @@ def render_released(result: RunResult, ctx: GitHubContext, info: CommentInfo) ->
     return "\n\n".join(p for p in parts if p) + "\n"
 
 
-def _heading(status: RunStatus) -> tuple[str, str]:
-    return md.heading(status, _HEADINGS)
-
-
 def _subject(result: RunResult, info: CommentInfo) -> str:
     name = md.text(info.app_name or info.bundle_id, 120)
-    version = f" {md.text(result.version, 60)}" if result.version else ""
-    return f"Capwrapper: {name}{version}"
+    return f"{name} {md.text(result.version, 60)}" if result.version else name
 
 
 def _released_heading(result: RunResult, info: CommentInfo) -> str:
     """Claims no more than the API said: "Released" only when it called every deploy done;
     a ``queued`` deploy was submitted, not released."""
-    name = md.text(info.app_name or info.bundle_id, 120)
-    subject = f"{name} {md.text(result.version, 60)}" if result.version else name
+    subject = _subject(result, info)
     if result.status == RunStatus.SUCCESS and result.deployed:
         deploys = [s.deploy for s in result.platforms.values() if s.deploy is not None]
         state = deploys_state(deploys)
@@ -104,56 +97,48 @@ def _released_heading(result: RunResult, info: CommentInfo) -> str:
         return f"📤 {subject}: submitted to the stores ({said})"
     if result.status == RunStatus.SUCCESS:
         return f"✅ Built in {subject}, not deployed"
-    symbol, words = _heading(result.status)
+    symbol, words = md.heading(result.status, _HEADINGS)
     return f"{symbol} Release of {subject}: {words}"
 
 
 def _living_table(result: RunResult, info: CommentInfo, *, in_progress: bool) -> str:
-    headers = ["Platform", "Status", "Version", "Build id", "Build time", "Deploy"]
+    overall = "" if in_progress else result.status
+    columns: list[summary.Column] = [
+        summary.PLATFORM,
+        ("Status", lambda s: _status(s, overall)),
+        ("Version", lambda s: md.text(s.build.version, 60) if s.build and s.build.version else ""),
+        summary.BUILD_ID,
+        summary.BUILD_TIME,
+        _deploy_column(info),
+    ]
     if info.download_links:
-        headers.append("Download")
-    rows = []
-    for state in result.platforms.values():
-        build = state.build
-        row = [
-            md.platform_label(state.platform),
-            _status(state, result.status, in_progress=in_progress),
-            md.text(build.version, 60) if build and build.version else "",
-            md.code(build.id, 200) if build else "",
-            format_duration(state.build_seconds),
-            _deploy_cell(state, info),
-        ]
-        if info.download_links:
-            row.append(download_cell(state))
-        rows.append(row)
-    return md.table(headers, rows)
+        columns.append(("Download", summary.download_cell))
+    return summary.platform_table(columns, result.platforms.values())
 
 
 def _released_table(result: RunResult, info: CommentInfo) -> str:
-    rows = [
-        [
-            md.platform_label(state.platform),
-            _status(state, result.status, in_progress=False),
-            md.code(state.build.id, 200) if state.build else "",
-            _deploy_cell(state, info),
-        ]
-        for state in result.platforms.values()
+    columns: list[summary.Column] = [
+        summary.PLATFORM,
+        ("Result", lambda s: _status(s, result.status)),
+        summary.BUILD_ID,
+        _deploy_column(info),
     ]
-    return md.table(["Platform", "Result", "Build id", "Deploy"], rows)
+    return summary.platform_table(columns, result.platforms.values())
 
 
-def _status(state: PlatformState, overall: str, *, in_progress: bool) -> str:
+def _status(state: PlatformState, overall: str) -> str:
     build = state.build
     if build is not None and build.failed:  # with the reason, which the summary shows below
         reason = md.text(build.error or "no reason given", 300)
         return f"❌ {md.text(build.status, 40)}: {reason}"
-    return status_cell(state, "" if in_progress else overall)
+    return summary.status_cell(state, overall)
 
 
-def _deploy_cell(state: PlatformState, info: CommentInfo) -> str:
+def _deploy_column(info: CommentInfo) -> summary.Column:
     """The deploy as the summary words it: its status as the API gave it, and the store,
     track and rollout from the answer or ``deploy-options`` (never guessed)."""
-    return deploy_text(state.deploy, info.deploy_options) if state.deploy else ""
+    options = info.deploy_options
+    return ("Deploy", lambda s: summary.deploy_text(s.deploy, options) if s.deploy else "")
 
 
 def _deploy_line(result: RunResult) -> str:

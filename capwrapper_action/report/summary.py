@@ -8,7 +8,7 @@ so the whole summary stays a few KiB whatever the server sends.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,10 @@ NOT_CANCELLED_REMOTELY = (
 RESUME_LABEL = "Re-run the step with this input to wait for the same builds:"
 _STOPPED = (RunStatus.TIMED_OUT, RunStatus.CANCELLED)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,64}$")
+Column = tuple[str, Callable[[PlatformState], str]]  # a table's header, and its cell per platform
+PLATFORM: Column = ("Platform", lambda s: md.platform_label(s.platform))
+BUILD_ID: Column = ("Build id", lambda s: md.code(s.build.id, 200) if s.build else "")
+BUILD_TIME: Column = ("Build time", lambda s: format_duration(s.build_seconds))
 
 
 @dataclass(frozen=True)
@@ -69,32 +73,26 @@ def _heading(result: RunResult, options: SummaryOptions) -> str:
     return f"## {symbol} {subject}: {words}"
 
 
+def platform_table(columns: Sequence[Column], states: Iterable[PlatformState]) -> str:
+    """A row per platform: each column's cell of its state."""
+    return md.table([h for h, _ in columns], [[cell(s) for _, cell in columns] for s in states])
+
+
 def _platform_table(result: RunResult, options: SummaryOptions) -> str:
-    headers = ["Platform", "Status", "Version", "Build id", "Queued", "Build time"]
-    show_links = options.include_download_links
-    show_paths = any(s.artifact_path for s in result.platforms.values())
-    if show_links:
-        headers.append("Download")
-    if show_paths:
-        headers.append("Artifact")
-    headers.append("Details")
-    rows = []
-    for state in result.platforms.values():
-        row = [
-            md.platform_label(state.platform),
-            status_cell(state, result.status),
-            md.text(state.build.version) if state.build and state.build.version else "",
-            md.code(state.build.id, 200) if state.build else "",
-            format_duration(state.queue_seconds),
-            format_duration(state.build_seconds),
-        ]
-        if show_links:
-            row.append(download_cell(state))
-        if show_paths:
-            row.append(md.code(state.artifact_path) if state.artifact_path else "")
-        row.append(_details_cell(state, options))
-        rows.append(row)
-    return md.table(headers, rows)
+    columns: list[Column] = [
+        PLATFORM,
+        ("Status", lambda s: status_cell(s, result.status)),
+        ("Version", lambda s: md.text(s.build.version) if s.build and s.build.version else ""),
+        BUILD_ID,
+        ("Queued", lambda s: format_duration(s.queue_seconds)),
+        BUILD_TIME,
+    ]
+    if options.include_download_links:
+        columns.append(("Download", download_cell))
+    if any(s.artifact_path for s in result.platforms.values()):
+        columns.append(("Artifact", lambda s: md.code(s.artifact_path) if s.artifact_path else ""))
+    columns.append(("Details", lambda s: _details_cell(s, options)))
+    return platform_table(columns, result.platforms.values())
 
 
 def status_cell(state: PlatformState, overall: str) -> str:
