@@ -20,15 +20,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from capwrapper_action.api.models import Build, Platform
-from capwrapper_action.api.pages import Page, next_page_params
+from capwrapper_action.api.pages import DebugLog, Page, next_page_params
 from capwrapper_action.release.semver import Version
 
 PAGE_SIZE = 100
 PAGE_CAP = 50  # pages read at most (5,000 builds at 100 a page)
-
-
-class _Debug(Protocol):
-    def debug(self, message: str) -> None: ...
 
 
 class PageReader(Protocol):
@@ -37,7 +33,7 @@ class PageReader(Protocol):
     def list_page(self, params: Mapping[str, str], *, deadline: float | None = None) -> Page: ...
 
     @property
-    def log(self) -> _Debug: ...
+    def log(self) -> DebugLog: ...
 
 
 @dataclass
@@ -55,23 +51,19 @@ class History:
     def find(self, platform: Platform, version: str) -> Build | None:
         """The build of ``version`` on ``platform`` (semver equality), newest first."""
         wanted = Version.try_parse(version)
-        for build in self.builds:
-            if _on(build, platform) and wanted is not None and (
-                Version.try_parse(build.version) == wanted
-            ):
-                return build
-        return None
+        if wanted is None:
+            return None
+        return next((b for b in self.builds
+                     if _on(b, platform) and Version.try_parse(b.version) == wanted), None)
 
     def blocking(self, version: str) -> dict[Platform, Build]:
         """The platforms whose newest build's version is not below ``version``: the API
         would refuse ``version`` there."""
         wanted = Version.try_parse(version)
-        blocked: dict[Platform, Build] = {}
-        for platform, build in self.newest.items():
-            have = Version.try_parse(build.version)
-            if wanted is not None and have is not None and have >= wanted:
-                blocked[platform] = build
-        return blocked
+        if wanted is None:
+            return {}
+        return {p: b for p, b in self.newest.items()
+                if (have := Version.try_parse(b.version)) is not None and have >= wanted}
 
     def describe(self) -> str:
         found = ", ".join(
@@ -90,7 +82,6 @@ def read_history(
     platforms: Sequence[Platform],
     pinned: str | None = None,
     page_cap: int = PAGE_CAP,
-    page_size: int = PAGE_SIZE,
     deadline: float | None = None,
 ) -> History:
     """Read pages until every platform is settled (see the module text) or the list ends."""
@@ -98,9 +89,8 @@ def read_history(
     wanted_bundle = bundle_id.strip().lower()
     pinned_version = Version.try_parse(pinned) if pinned else None
     below: set[Platform] = set()  # platforms where a build at or below the pinned one was seen
-    params: dict[str, str] | None = {"limit": str(page_size)}
+    params: dict[str, str] | None = {"limit": str(PAGE_SIZE)}
     seen: set[tuple[tuple[str, str], ...]] = set()
-    log = client.log
     while params is not None:
         if history.pages >= page_cap:
             history.complete = False
@@ -121,7 +111,7 @@ def read_history(
                     below.add(platform)
         if all(p in history.newest and p in below for p in platforms):
             break
-        params = next_page_params(params, page, seen, log)
+        params = next_page_params(params, page, seen, client.log)
     return history
 
 
