@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import total_ordering
 
 _SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -32,14 +31,20 @@ class Auto(StrEnum):
 AUTO = Auto.AUTO
 
 
-@total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Version:
     major: int
     minor: int
     patch: int
-    prerelease: tuple[str, ...] = ()
-    build: str = ""
+    prerelease: tuple[str, ...] = field(default=(), compare=False)
+    build: str = field(default="", compare=False)  # never counts for precedence
+    # What ranks versions of the same major.minor.patch: a release above its prereleases,
+    # then the prerelease fields in turn, numeric ones below alphanumeric ones.
+    _rank: tuple[int, tuple[tuple[int, int, str], ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.prerelease)
+        object.__setattr__(self, "_rank", (0 if self.prerelease else 1, pre))
 
     @classmethod
     def parse(cls, text: str) -> Version:
@@ -64,23 +69,6 @@ class Version:
         if self.prerelease:
             text += "-" + ".".join(self.prerelease)
         return text + (f"+{self.build}" if self.build else "")
-
-    def _key(self) -> tuple[int, int, int, int, tuple[tuple[int, int, str], ...]]:
-        pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.prerelease)
-        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
-
-    def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key() < other._key()
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Version):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def bump(self, part: Bump) -> Version:
         """The next release: ``1.2.3`` -> patch ``1.2.4``, minor ``1.3.0``, major ``2.0.0``.
