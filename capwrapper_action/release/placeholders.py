@@ -41,12 +41,11 @@ OPEN = "${"
 LITERAL = "$${"
 
 
-def _tokens(text: str) -> Iterator[tuple[re.Match[str], str | None]]:
-    """Every special sequence in ``text`` with the placeholder name it holds (stripped), or
-    None for the sequences that are not placeholders."""
-    for match in _TOKEN.finditer(text):
-        inner = match.group(1)
-        yield match, (inner.strip() if inner is not None else None)
+def _name(match: re.Match[str]) -> str | None:
+    """The placeholder name a ``_TOKEN`` match holds (stripped), or None for the sequences
+    that are not placeholders."""
+    inner = match.group(1)
+    return inner.strip() if inner is not None else None
 
 
 def _strings(value: object) -> Iterator[str]:
@@ -62,17 +61,16 @@ def _strings(value: object) -> Iterator[str]:
 
 def used(value: object) -> frozenset[str]:
     """The known placeholder names used anywhere in ``value``."""
-    return frozenset(
-        name for text in _strings(value) for _, name in _tokens(text) if name in KNOWN
-    )
+    names = (_name(match) for text in _strings(value) for match in _TOKEN.finditer(text))
+    return frozenset(name for name in names if name is not None and name in KNOWN)
 
 
 def problems(value: object) -> list[str]:
     """What is wrong with the placeholders in ``value``, one sentence each (empty: fine)."""
     found: list[str] = []
     for text in _strings(value):
-        for match, name in _tokens(text):
-            problem = _problem(match.group(0), name)
+        for match in _TOKEN.finditer(text):
+            problem = _problem(match.group(0), _name(match))
             if problem and problem not in found:
                 found.append(problem)
     return found
@@ -101,10 +99,9 @@ def fill(value: Any, values: Mapping[str, str | None]) -> tuple[Any, frozenset[s
     empty: set[str] = set()
 
     def replace(match: re.Match[str]) -> str:
-        token, inner = match.group(0), match.group(1)
+        token, name = match.group(0), _name(match)
         if token == LITERAL:
             return OPEN
-        name = inner.strip() if inner is not None else None
         if name is None or name not in KNOWN:
             return token
         filled = values.get(name)
