@@ -16,11 +16,9 @@ and chosen again when another build takes it in the meantime.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from capwrapper_action.api.client import CapwrapperClient
 from capwrapper_action.api.creating import create_or_adopt
 from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.config.settings import Config
@@ -32,6 +30,10 @@ from capwrapper_action.release.history import History
 from capwrapper_action.release.placeholders import fill_options, values_for
 from capwrapper_action.release.semver import AUTO
 from capwrapper_action.release.versioning import resolve_version
+from capwrapper_action.result import PlatformState
+
+if TYPE_CHECKING:
+    from capwrapper_action.release.pipeline import Deps
 
 MAX_TAKEN_RETRIES = 3
 TAKEN_MEANWHILE = "a build made meanwhile by another run"
@@ -64,16 +66,6 @@ def filled_options(
     if notice:
         io.notice(notice, "Placeholders")
     return filled
-
-
-@dataclass
-class Made:
-    """A build this run created (``lost_answer``: found again after its answer was lost), or
-    adopted because another run made it at the same version with the same settings."""
-
-    build: Build
-    lost_answer: bool = False
-    taken_from: str = ""
 
 
 def choose_version(config: Config, history: History) -> str:
@@ -113,57 +105,62 @@ def preflight(version: str, history: History, platforms: Sequence[Platform]) -> 
 
 
 class Builder:
-    """Creates the planned platforms' builds for one run."""
+    """Creates the planned platforms' builds for one run into their ``states``, each as it
+    comes (also when a later one fails)."""
 
     def __init__(
-        self, config: Config, client: CapwrapperClient, log: ActionIO, *, run_key: str,
+        self, config: Config, deps: Deps, states: Mapping[Platform, PlatformState], *,
         started: datetime, reread: Callable[[], History], ctx: GitHubContext,
-        deadline: float | None = None,
     ) -> None:
-        self.config, self.client, self.log = config, client, log
-        self.run_key, self.started, self.reread, self.ctx = run_key, started, reread, ctx
-        self.deadline = deadline  # no retry wait of a create ends past it (``timeout``)
-        self.made: dict[Platform, Made] = {}
+        self.config, self.deps, self.states = config, deps, states
+        self.started, self.reread, self.ctx = started, reread, ctx
+        self.made: dict[Platform, Build] = {}
         self._options: dict[str, Mapping[str, Any]] = {}  # build-options filled, per version
 
     def body(self, platform: Platform, version: str) -> dict[str, Any]:
         if version not in self._options:
             self._options[version] = filled_options(
-                self.config.build_options, "build-options", self.ctx, version, self.log
+                self.config.build_options, "build-options", self.ctx, version, self.deps.io
             )
         return build_body(self.config, platform, version, self._options[version])
 
-    def create(self, platforms: Sequence[Platform], version: str) -> dict[Platform, Made]:
-        """Create a build of each platform; ``made`` holds them as they come (also when a
-        later one fails)."""
+    def create(self, platforms: Sequence[Platform], version: str) -> None:
         pending = list(platforms)
         taken = 0
         while pending:
             platform = pending[0]
             try:
-                self.made[platform] = self._create(platform, version)
+                self._create(platform, version)
             except BadRequestError as exc:
                 version = self._taken(exc, platform, version, taken)
                 taken += 1
                 if platform not in self.made:
                     continue  # create it again, at the version resolved anew
             pending.pop(0)
-        return self.made
 
-    def _create(self, platform: Platform, version: str) -> Made:
+    def _made(self, platform: Platform, build: Build, *, lost_answer: bool = False,
+              taken_from: str = "") -> None:
+        """A build this run created (``lost_answer``: found again after its answer was lost),
+        or adopted because another run made it at the same version with the same settings."""
+        state = self.states[platform]
+        state.build, state.adopted, state.reused_from = build, lost_answer, taken_from
+        state.created = True  # made (or found again) moments ago: 404s get a grace
+        self.made[platform] = build
+
+    def _create(self, platform: Platform, version: str) -> None:
         body = self.body(platform, version)
-        key = f"{self.run_key}:{self.config.bundle_id}:{platform}:{version}"
-        try:
+        key = f"{self.deps.run_key}:{self.config.bundle_id}:{platform}:{version}"
+        try:  # no retry wait of a create ends past the deadline (``timeout``)
             build, lost = create_or_adopt(
-                self.client, body, since=self.started, idempotency_key=key, log=self.log,
-                deadline=self.deadline,
+                self.deps.client, body, since=self.started, idempotency_key=key,
+                log=self.deps.io, deadline=self.deps.deadline,
             )
         except CancelledError as cancelled:
             if isinstance(cancelled.made, Build):  # made, though the signal cut its answer off
-                self.made[platform] = Made(cancelled.made, lost_answer=True)
+                self._made(platform, cancelled.made, lost_answer=True)
             raise
-        self.log.info(f"{platform}: created {build.id} ({build.status}), version {version}")
-        return Made(build, lost_answer=lost)
+        self.deps.io.info(f"{platform}: created {build.id} ({build.status}), version {version}")
+        self._made(platform, build, lost_answer=lost)
 
     def _taken(self, exc: BadRequestError, platform: Platform, version: str, taken: int) -> str:
         """After a refused create: the version to try next, or raise."""
@@ -180,8 +177,8 @@ class Builder:
         if pinned and taker.version == version and not differences(
             taker, self.body(platform, version)
         ):
-            self.log.info(f"{platform}: {what}, with the same settings: adopting it")
-            self.made[platform] = Made(taker, taken_from=TAKEN_MEANWHILE)
+            self.deps.io.info(f"{platform}: {what}, with the same settings: adopting it")
+            self._made(platform, taker, taken_from=TAKEN_MEANWHILE)
             return version
         if pinned or taken >= MAX_TAKEN_RETRIES:
             tried = f" ({taken + 1} tries)" if not pinned else ""
@@ -197,12 +194,12 @@ class Builder:
             AUTO, self.config.version_bump, fresh.builds,
             bundle_id=self.config.bundle_id or "", platforms=self.config.platforms,
         )
-        self.log.info(f"{platform}: {what}; resolving again: trying {retry} "
+        self.deps.io.info(f"{platform}: {what}; resolving again: trying {retry} "
                       f"(retry {taken + 1} of {MAX_TAKEN_RETRIES})")
         return retry
 
     def _with_orphans(self, error: ActionError) -> ActionError:
-        made = [f"{p} {m.build.id} (version {m.build.version})" for p, m in self.made.items()]
+        made = [f"{p} {b.id} (version {b.version})" for p, b in self.made.items()]
         if made:
             error.message += (f" Made before this failure, and still running on Capwrapper: "
                               f"{', '.join(made)}.")

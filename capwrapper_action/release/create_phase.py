@@ -62,19 +62,9 @@ def _create(
     if config.version is AUTO:
         deps.io.info(f"version: auto → {version} ({history.describe()})")
     B.preflight(version, history, platforms)
-    builder = B.Builder(
-        config, deps.client, deps.io, run_key=deps.run_key, started=started,
-        reread=lambda: read_builds(config, deps, required=True), ctx=ctx,
-        deadline=deps.deadline,
-    )
-    try:
-        builder.create(platforms, version)
-    finally:
-        for platform, made in builder.made.items():
-            state = result.platforms[platform]
-            state.build, state.adopted = made.build, made.lost_answer
-            state.created = True  # made (or found again) moments ago: 404s get a grace
-            state.reused_from = made.taken_from
+    builder = B.Builder(config, deps, result.platforms, started=started, ctx=ctx,
+                        reread=lambda: read_builds(config, deps, required=True))
+    builder.create(platforms, version)
 
 
 def adopt(state: R.PlatformState, adoption: Adoption, log: ActionIO, notes: list[str]) -> None:
