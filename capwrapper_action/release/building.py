@@ -26,10 +26,9 @@ from capwrapper_action.errors import ActionError, ApiError, BadRequestError, Can
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.context import GitHubContext
 from capwrapper_action.release.adopting import differences
-from capwrapper_action.release.history import History
+from capwrapper_action.release.history import History, resolve_version
 from capwrapper_action.release.placeholders import fill_options, values_for
 from capwrapper_action.release.semver import AUTO
-from capwrapper_action.release.versioning import resolve_version
 from capwrapper_action.result import PlatformState
 
 if TYPE_CHECKING:

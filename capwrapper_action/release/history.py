@@ -9,22 +9,29 @@ id, and, for a pinned version, either a build of that version or one below it (v
 rise, so there is none further down). It stops at the end of the list, or after ``page_cap``
 pages with ``complete`` False: the caller then says so rather than guessing.
 
+``version: auto`` is one bump above the highest version of the bundle id on the requested
+platforms (whatever their status: a failed build still used its version), by semver
+precedence — ``1.10.0`` is above ``1.9.0``. One version serves all platforms, so the builds of
+a release carry the same number. Versions that are not semver are ignored.
+
 Matching is generous on purpose: bundle ids compare case-insensitively and a build without a
-platform counts for every platform.
+platform counts for every platform. A version that is higher than needed is harmless; one
+that is too low is refused by the API.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.api.pages import DebugLog, Page, next_page_params
-from capwrapper_action.release.semver import Version
+from capwrapper_action.release.semver import Auto, Bump, Version
 
 PAGE_SIZE = 100
 PAGE_CAP = 50  # pages read at most (5,000 builds at 100 a page)
+FIRST_VERSION = Version(1, 0, 0)
 
 
 class PageReader(Protocol):
@@ -113,6 +120,36 @@ def read_history(
             break
         params = next_page_params(params, page, seen, client.log)
     return history
+
+
+def highest_version(
+    builds: Iterable[Build], *, bundle_id: str, platforms: Sequence[str]
+) -> Version | None:
+    """The highest semver version among the builds of ``bundle_id`` on ``platforms``."""
+    wanted_bundle = bundle_id.strip().lower()
+    wanted_platforms = {p.lower() for p in platforms}
+    versions = (
+        Version.try_parse(build.version)
+        for build in builds
+        if (build.bundle_id or "").strip().lower() == wanted_bundle
+        and (build.platform is None or build.platform.lower() in wanted_platforms)
+    )
+    return max((v for v in versions if v is not None), default=None)
+
+
+def resolve_version(
+    requested: Version | Auto,
+    bump: Bump,
+    builds: Iterable[Build],
+    *,
+    bundle_id: str,
+    platforms: Sequence[str],
+) -> str:
+    """The version to send: ``requested`` itself, or for ``auto`` the next one after history."""
+    if isinstance(requested, Version):
+        return str(requested)
+    highest = highest_version(builds, bundle_id=bundle_id, platforms=platforms)
+    return str(FIRST_VERSION if highest is None else highest.bump(bump))
 
 
 def _on(build: Build, platform: str) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from capwrapper_action.api.models import Build
+from capwrapper_action.release.history import highest_version, resolve_version
 from capwrapper_action.release.semver import AUTO, Bump, Version
-from capwrapper_action.release.versioning import highest_version, resolve_version
 
 BUNDLE = "com.example.shop"
 BOTH = ("android", "ios")
