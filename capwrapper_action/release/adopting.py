@@ -91,7 +91,8 @@ def plan_builds(
             continue
         differ = _differences(found, body, records.get(platform), pinned)
         if differ:
-            conflicts.append(_conflict(platform, found, differ))
+            conflicts.append(f"The {platform} build {found.build.id} found in {found.source} "
+                             f"was made with other settings ({'; '.join(differ)}).")
         elif found.build.status == BuildStatus.FAILED:
             _rebuild_failed(platform, found, pinned, plan)
         else:
@@ -137,11 +138,6 @@ def _differences(
         if pinned is not None and have is not None and have != Version.try_parse(pinned):
             differ.append(f"version: the build has {found.build.version}, now {pinned}")
     return differ
-
-
-def _conflict(platform: str, adoption: Adoption, differences: list[str]) -> str:
-    return (f"The {platform} build {adoption.build.id} found in {adoption.source} was made "
-            f"with other settings ({'; '.join(differences)}).")
 
 
 def _rebuild_failed(platform: Platform, adoption: Adoption, pinned: str | None,
