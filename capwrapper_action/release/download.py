@@ -47,8 +47,7 @@ def download_artifacts(
     container, where only the relative path holds).
 
     All platforms are tried; a DownloadError after that names every one that failed."""
-    jobs = _jobs(states, dest_dir, app_name, version)
-    missing = _without_link(states)
+    jobs, missing = _jobs(states, dest_dir, app_name, version)
     if not jobs and not missing:
         log.info("No successful build: nothing to download.")
         return
@@ -67,18 +66,6 @@ def download_artifacts(
             hint=NO_LINK_HINT if not failures else
             "Signed links expire: re-run the job, or resume with `build-id` for fresh links.",
         )
-
-
-def _without_link(states: Mapping[Platform, PlatformState]) -> list[str]:
-    """One message per successful build that came without a ``downloadUrl``."""
-    return [
-        f"The {platform} build {state.build.id} succeeded but Capwrapper gave no "
-        "downloadUrl for it, so there is nothing to download."
-        for platform, state in states.items()
-        if state.build is not None
-        and state.build.status == BuildStatus.SUCCESS
-        and not state.build.download_url
-    ]
 
 
 def _fetch_all(
@@ -105,15 +92,20 @@ def _fetch_all(
 
 def _jobs(
     states: Mapping[Platform, PlatformState], dest_dir: Path, app_name: str, version: str
-) -> list[FetchJob]:
-    jobs = []
+) -> tuple[list[FetchJob], list[str]]:
+    """A job per successful build with a ``downloadUrl``; a message per one without."""
+    jobs, missing = [], []
     for platform, state in states.items():
         build = state.build
-        if build is None or build.status != BuildStatus.SUCCESS or not build.download_url:
+        if build is None or build.status != BuildStatus.SUCCESS:
+            continue
+        if not build.download_url:
+            missing.append(f"The {platform} build {build.id} succeeded but Capwrapper gave no "
+                           "downloadUrl for it, so there is nothing to download.")
             continue
         name = f"{slug(app_name, 'app')}-{platform}-{slug(build.version or version, 'unknown')}"
         jobs.append(FetchJob(platform, build.download_url, dest_dir / name))
-    return jobs
+    return jobs, missing
 
 
 def slug(text: str, fallback: str) -> str:
