@@ -124,18 +124,14 @@ class Builder:
         return build_body(self.config, platform, version, self._options[version])
 
     def create(self, platforms: Sequence[Platform], version: str) -> None:
-        pending = list(platforms)
         taken = 0
-        while pending:
-            platform = pending[0]
-            try:
-                self._create(platform, version)
-            except BadRequestError as exc:
-                version = self._taken(exc, platform, version, taken)
-                taken += 1
-                if platform not in self.made:
-                    continue  # create it again, at the version resolved anew
-            pending.pop(0)
+        for platform in platforms:
+            while platform not in self.made:  # after a refusal: again, at the version resolved anew
+                try:
+                    self._create(platform, version)
+                except BadRequestError as exc:
+                    version = self._taken(exc, platform, version, taken)
+                    taken += 1
 
     def _made(self, platform: Platform, build: Build, *, lost_answer: bool = False,
               taken_from: str = "") -> None:
@@ -194,7 +190,7 @@ class Builder:
             bundle_id=self.config.bundle_id or "", platforms=self.config.platforms,
         )
         self.deps.io.info(f"{platform}: {what}; resolving again: trying {retry} "
-                      f"(retry {taken + 1} of {MAX_TAKEN_RETRIES})")
+                          f"(retry {taken + 1} of {MAX_TAKEN_RETRIES})")
         return retry
 
     def _with_orphans(self, error: ActionError) -> ActionError:
