@@ -50,9 +50,7 @@ def clean(value: object) -> str:
 
 
 def cap(text: str, limit: int) -> str:
-    """At most ``limit`` characters, an ellipsis marking a cut."""
-    if limit <= 0:
-        return ""
+    """At most ``limit`` (> 0) characters, an ellipsis marking a cut."""
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
@@ -71,16 +69,16 @@ def text(value: object, limit: int = CELL_LIMIT, *, line_start: bool = False) ->
     return escaped
 
 
-def fence_for(body: str, char: str = "`") -> str:
-    """A code fence longer than any run of ``char`` in ``body`` (at least three)."""
-    longest = max((len(run) for run in re.findall(re.escape(char) + "+", body)), default=0)
-    return char * max(3, longest + 1)
+def _backticks(body: str, at_least: int) -> str:
+    """More backticks than any run of them in ``body``, so that nothing inside closes them."""
+    longest = max((len(run) for run in re.findall("`+", body)), default=0)
+    return "`" * max(at_least, longest + 1)
 
 
 def code_block(value: object, limit: int = BLOCK_LIMIT, info: str = "") -> str:
     """A fenced code block holding ``value`` verbatim (capped); nothing inside can close it."""
     body = cap("\n".join(_LINE_BREAKS.split(clean(value))), limit).rstrip("\n")
-    fence = fence_for(body)
+    fence = _backticks(body, 3)
     info = re.sub(r"[^A-Za-z0-9_-]", "", info)[:20]
     return f"{fence}{info}\n{body}\n{fence}"
 
@@ -92,7 +90,7 @@ def code(value: object, limit: int = CELL_LIMIT) -> str:
         return text(raw, limit)
     # `|` splits a table row even inside a code span; `\|` is shown as `|` there.
     body = raw.replace("|", "\\|")
-    fence = "`" * (max((len(r) for r in re.findall("`+", body)), default=0) + 1)
+    fence = _backticks(body, 1)
     pad = " " if body[0] in "` " or body[-1] in "` " else ""  # a space pair is stripped
     return f"{fence}{pad}{body}{pad}{fence}"
 
@@ -113,13 +111,10 @@ def safe_url(url: object) -> str | None:
     return quote(raw, safe="/:?=&%#@!$*+,;~.-_")
 
 
-def link(label: object, url: object, *, label_limit: int = CELL_LIMIT) -> str:
+def link(label: object, url: object) -> str:
     """``[label](url)`` with the label escaped; the bare label when the URL is unsafe."""
     target = safe_url(url)
-    shown = text(label, label_limit)
-    if target is None:
-        return shown
-    return f"[{shown}]({target})"
+    return text(label) if target is None else f"[{text(label)}]({target})"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
