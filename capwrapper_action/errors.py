@@ -80,10 +80,6 @@ class ApiError(ActionError):
         self.path = path
         self.retry_after = retry_after
 
-    @property
-    def request(self) -> str:
-        return f"{self.method} {self.path}".strip()
-
 
 class BadRequestError(ApiError):
     title = "Capwrapper rejected the request (400)"

@@ -134,7 +134,7 @@ def test_error_mapping_table(status: int, body_kind: str) -> None:
     assert error.status_code == status
     assert error.message.startswith(f"GET /builds/bld_1 answered {status}")
     assert error.hint
-    assert error.request == "GET /builds/bld_1"
+    assert (error.method, error.path) == ("GET", "/builds/bld_1")
     assert len(error.message) < 450
     expected = {
         "json": "The server's own words. [some_code]",
