@@ -47,6 +47,7 @@ _BUILD_FIELDS = {
 
 def build_outputs(result: RunResult) -> dict[str, str]:
     """Every output named in action.yml, as text, in the order of ``OUTPUT_NAMES``."""
+    deploys = [s.deploy for s in result.platforms.values() if s.deploy is not None]
     values: dict[str, str] = {
         "status": result.status,
         "error": _error(result)[:TEXT_LIMIT],
@@ -55,31 +56,24 @@ def build_outputs(result: RunResult) -> dict[str, str]:
         "commit-sha": result.commit_sha or "",
         "pull-request": "" if result.pull_request is None else str(result.pull_request),
         "deployed": "true" if result.deployed else "false",
-        "deploys": to_json(
-            [
-                dict(s.deploy.raw) or {"id": s.deploy.id, "buildId": s.deploy.build_id}
-                for s in result.platforms.values()
-                if s.deploy is not None
-            ]
-        ),
+        "deploys": to_json([dict(d.raw) or {"id": d.id, "buildId": d.build_id} for d in deploys]),
         "deploy-skipped-reason": skipped_reason(result)[:TEXT_LIMIT],
     }
-    for platform in PLATFORMS:
-        values.update(_platform_outputs(platform, result.platforms.get(platform)))
+    for platform in PLATFORMS:  # one the run did not build has an empty state
+        values.update(_platform_outputs(result.platforms.get(platform) or PlatformState(platform)))
     return {name: _text(values.get(name, "")) for name in OUTPUT_NAMES}
 
 
-def _platform_outputs(platform: str, state: PlatformState | None) -> dict[str, str]:
-    build = state.build if state else None
-    deploy = state.deploy if state else None
+def _platform_outputs(state: PlatformState) -> dict[str, str]:
+    build, deploy, platform = state.build, state.deploy, state.platform
     url = build.download_url if build and build.status == BuildStatus.SUCCESS else None
     return {
         f"{platform}-build-id": build.id if build else "",
         f"{platform}-status": build.status if build else "",
         f"{platform}-download-url": url or "",
-        f"{platform}-artifact-path": (state.artifact_path or "") if state else "",
+        f"{platform}-artifact-path": state.artifact_path or "",
         f"{platform}-deploy-id": deploy.id if deploy else "",
-        f"{platform}-reused": "true" if state is not None and state.reused_from else "false",
+        f"{platform}-reused": "true" if state.reused_from else "false",
     }
 
 
