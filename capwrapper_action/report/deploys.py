@@ -8,6 +8,7 @@ made by an earlier run says so.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -52,14 +53,8 @@ def deploys_state(deploys: Iterable[Deploy]) -> str:
 
 def deploy_details(deploy: Deploy, options: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``[("track", "beta"), …]``: each detail from the answer, else from ``options``."""
-    found: list[tuple[str, str]] = []
-    for name, keys in DETAIL_KEYS:
-        value = _first(deploy.raw, keys)
-        if value is None:
-            value = _first(options, keys)
-        if value is not None:
-            found.append((name, value))
-    return found
+    found = ((name, _first((deploy.raw, options), keys)) for name, keys in DETAIL_KEYS)
+    return [(name, value) for name, value in found if value is not None]
 
 
 def describe_deploy(deploy: Deploy, options: Mapping[str, Any]) -> str:
@@ -68,12 +63,10 @@ def describe_deploy(deploy: Deploy, options: Mapping[str, Any]) -> str:
     return f"{deploy.id}: {deploy_status_text(deploy)}" + (f" ({details})" if details else "")
 
 
-def _first(source: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
-    for key in keys:
+def _first(sources: tuple[Mapping[str, Any], ...], keys: tuple[str, ...]) -> str | None:
+    for source, key in itertools.product(sources, keys):
         value = source.get(key)
-        if isinstance(value, bool) or value is None or value == "":
-            continue
-        if isinstance(value, (str, int, float)):
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) and value != "":
             text = _clean(str(value))
             if key in ("rolloutPercentage", "rolloutPercent") and not text.endswith("%"):
                 text += "%"
