@@ -34,15 +34,8 @@ JSON_LIMIT = 200_000  # characters of one JSON output before its long strings ar
 TEXT_LIMIT = 8192  # characters of one text output (error, reasons)
 _STRING_CUT = 1000  # characters each string keeps when a JSON output is over JSON_LIMIT
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_BUILD_FIELDS = {
-    "id": "id",
-    "status": "status",
-    "platform": "platform",
-    "version": "version",
-    "bundle_id": "bundleId",
-    "download_url": "downloadUrl",
-    "error": "error",
-}
+_BUILD_FIELDS = ("id", "status", "platform", "version", "bundle_id", "download_url", "error")
+_API_NAMES = {"bundle_id": "bundleId", "download_url": "downloadUrl"}  # where they differ
 
 
 def build_outputs(result: RunResult) -> dict[str, str]:
@@ -117,8 +110,8 @@ def _build_object(build: Build) -> Mapping[str, Any]:
     if build.raw:
         return build.raw
     return {
-        key: getattr(build, attr)
-        for attr, key in _BUILD_FIELDS.items()
+        _API_NAMES.get(attr, attr): getattr(build, attr)
+        for attr in _BUILD_FIELDS
         if getattr(build, attr) is not None
     }
 
