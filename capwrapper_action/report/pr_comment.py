@@ -42,9 +42,8 @@ def marker(kind: str, bundle_id: str, platforms: Sequence[str] = ()) -> str:
     are part of it, so that the jobs of a platform matrix do not overwrite each other."""
     key = _MARKER_SAFE.sub("_", bundle_id)[:200] or "_"
     which = ",".join(_MARKER_SAFE.sub("_", p)[:20] for p in platforms)
-    return f"<!-- capwrapper-action:{kind} bundle-id={key}" + (
-        f" platforms={which} -->" if which else " -->"
-    )
+    listed = f" platforms={which}" if which else ""
+    return f"<!-- capwrapper-action:{kind} bundle-id={key}{listed} -->"
 
 
 def render_living(
@@ -161,12 +160,12 @@ def _error_line(result: RunResult) -> str:
 def _links(result: RunResult, ctx: GitHubContext, commit_word: str) -> str:
     parts: list[str] = []
     sha = result.commit_sha
-    repo_url = md.safe_url(ctx.repository_url) if ctx.repository_url else None
+    repo_url = md.safe_url(ctx.repository_url)
     if sha and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
         shown = f"`{sha[:7]}`"
         target = f"[{shown}]({repo_url}/commit/{sha})" if repo_url else shown
         parts.append(f"{commit_word} {target}")
-    run_url = md.safe_url(ctx.run_url) if ctx.run_url else None
+    run_url = md.safe_url(ctx.run_url)
     if run_url:
         parts.append(f"[workflow run]({run_url})")
     return " · ".join(parts)
