@@ -75,7 +75,7 @@ def _error(result: RunResult) -> str:
     failed, the wait timed out or was cancelled) what went wrong, never empty."""
     err = result.error
     if err is not None:
-        return f"{err.message} {err.hint}".strip()
+        return str(err)
     if result.status in OK_STATUSES:
         return ""
     failed = [

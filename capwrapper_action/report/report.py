@@ -43,7 +43,7 @@ def report(
                 problems.append(err)
         io.info(f"status: {result.status}")
     for problem in problems:  # outside the group too
-        io.error(f"{problem.message} {problem.hint}", problem.title)
+        io.error(str(problem), problem.title)
     return not problems
 
 
@@ -60,7 +60,7 @@ def amend(
             outputs = build_outputs(result)
             io.set_outputs({name: outputs[name] for name in ("status", "error")})
     except ResultFileError as err:
-        io.error(f"{err.message} {err.hint}", err.title)
+        io.error(str(err), err.title)
         written = False
     try:
         if summary:
@@ -68,7 +68,7 @@ def amend(
             said = md.text(text, 1000, line_start=True)
             io.write_summary(f"### {symbol} {md.text(title, 200)}\n\n{said}\n\n")
     except ResultFileError as err:
-        io.error(f"{err.message} {err.hint}", err.title)
+        io.error(str(err), err.title)
         written = False
     if failed:
         io.info(f"status: {result.status}")
@@ -84,7 +84,7 @@ def annotate(io: ActionIO, result: RunResult) -> None:
         io.error(f"{detail} {NOT_CANCELLED_REMOTELY}{resume}", what)
         return
     if err is not None:
-        io.error(f"{err.message} {err.hint}".strip(), err.title)
+        io.error(str(err), err.title)
         return
     for state in result.platforms.values():
         if state.build is not None and state.build.failed:
