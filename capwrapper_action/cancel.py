@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Any
 
 from capwrapper_action.errors import CancelledError
@@ -44,13 +44,9 @@ class Cancellation:
     ``CancelledError`` raised where the main thread is."""
 
     def __init__(
-        self,
-        log: ActionIO | None = None,
-        *,
-        event: threading.Event | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        self, log: ActionIO | None = None, *, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
-        self.event = event or threading.Event()
+        self.event = threading.Event()
         self.log = log
         self.signals: list[str] = []  # names of the signals received, in order
         self._monotonic = monotonic
@@ -105,12 +101,7 @@ class Cancellation:
         self.install()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.restore()
 
     @contextlib.contextmanager
@@ -123,7 +114,7 @@ class Cancellation:
             self._shield_depth -= 1
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.signals.append(_name(signum))
+        self.signals.append(signal.Signals(signum).name)
         if self._wake_fd >= 0:
             with contextlib.suppress(OSError):  # a full pipe already holds a wake-up
                 os.write(self._wake_fd, bytes([signum & 0xFF]))
@@ -133,38 +124,20 @@ class Cancellation:
         if self._last_raise is not None and now - self._last_raise < RAISE_AGAIN_AFTER:
             return
         self._last_raise = now
-        raise self._error()
-
-    def _error(self) -> CancelledError:
-        name = self.signals[0] if self.signals else "a cancel request"
-        return CancelledError(f"Cancelled by {name}.", hint=HINT)
+        raise CancelledError(f"Cancelled by {self.signals[0]}.", hint=HINT)
 
     def _watch(self, read_fd: int) -> None:
-        seen = 0
+        line = "cancel requested ({}): stopping; the builds keep running on Capwrapper"
         try:
             while data := os.read(read_fd, 64):
                 self.event.set()
                 for signum in data:
-                    seen += 1
-                    self._say(signum, first=seen == 1)
+                    self._say(line.format(signal.Signals(signum).name))
+                    line = "{} received: already stopping"  # every signal after the first
         finally:
             os.close(read_fd)
 
-    def _say(self, signum: int, *, first: bool) -> None:
-        if self.log is None:
-            return
-        name = _name(signum)
-        line = (
-            f"cancel requested ({name}): stopping; the builds keep running on Capwrapper"
-            if first
-            else f"{name} received: already stopping"
-        )
-        with contextlib.suppress(Exception):  # a closed stream must not kill the watcher
-            self.log.info(line)
-
-
-def _name(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            with contextlib.suppress(Exception):  # a closed stream must not kill the watcher
+                self.log.info(line)

@@ -8,7 +8,6 @@ Whole runs against the simulator (virtual time) and the GitHub stand-in.
 from __future__ import annotations
 
 import signal
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,7 +61,7 @@ def test_a_cancel_during_the_second_deploy_records_both_and_the_rerun_deploys_no
     sim: Simulator, github: GitHubStandin, tmp_path: Path
 ) -> None:
     p = Pipeline("cancel during the iOS deploy, then re-run", sim, github, tmp_path)
-    cancellation = Cancellation(event=threading.Event())
+    cancellation = Cancellation()
     first = p.run("attempt 1 (SIGINT during iOS deploy)", deploy="true",
                   session=SignalDuringDeploy(cancellation, nth=2), cancellation=cancellation)
     assert (first.code, first.outputs["status"]) == (1, "cancelled"), first.log
