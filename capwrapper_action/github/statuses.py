@@ -23,11 +23,12 @@ until one succeeds). A ``CancelledError`` is never swallowed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import requests
 
@@ -47,7 +48,6 @@ NO_PERMISSION = frozenset({401, 403, 404})  # the record is off for the run afte
 # How long one read or write of the record is retried: a blip is ridden out; an outage does
 # not hold the release up (the next write tries again).
 RECORD_PATIENCE = 10.0
-CONTEXT_PREFIX = "capwrapper/"
 DEPLOY_UNKNOWN = "unknown"
 PERMISSION = "statuses: write"
 WITHOUT_RECORD = (
@@ -60,9 +60,6 @@ _BUILD = re.compile(r"(?:^|·)\s*build (?P<v>[A-Za-z0-9_.:-]{1,200})")
 _DEPLOY = re.compile(r"(?:^|·)\s*deploy (?P<v>[A-Za-z0-9_.:-]{1,200})")
 _SETTINGS = re.compile(r"(?:^|·)\s*settings (?P<v>[0-9a-f]{8})\b")
 _VERSION = re.compile(r"^\s*(?P<v>[0-9][0-9A-Za-z.+-]{0,100})\s*(?:·|$)")
-
-CommitFactory = Callable[[], "Commit"]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,7 +80,7 @@ class Recorded:
 
 
 def context_for(platform: str, bundle_id: str) -> str:
-    return f"{CONTEXT_PREFIX}{platform} ({bundle_id})"
+    return f"capwrapper/{platform} ({bundle_id})"
 
 
 def state_for(state: PlatformState) -> str:
@@ -115,11 +112,8 @@ def describe(state: PlatformState, settings: str, *, deploy_unknown: bool = Fals
     return text[:MAX_DESCRIPTION]
 
 
-def parse(platform: Platform, state: str, description: str, target_url: str | None) -> (
-    Recorded | None
-):
+def parse(platform: Platform, state: str, text: str, target_url: str | None) -> Recorded | None:
     """The record in a status description, or None when it names no build."""
-    text = description or ""
     build = _BUILD.search(text)
     if build is None:
         return None
@@ -136,11 +130,10 @@ class CommitRecord:
     """Reads and writes the commit statuses of one commit and bundle id."""
 
     def __init__(
-        self, commit: CommitFactory | None, *, bundle_id: str, target_url: str | None,
-        log: ActionIO, commit_sha: str = "", retrier: Retrier | None = None,
+        self, commit: Callable[[], Commit], *, bundle_id: str, target_url: str | None,
+        log: ActionIO, commit_sha: str, retrier: Retrier,
     ) -> None:
         self._factory = commit
-        self._commit: Commit | None = None
         self.bundle_id = bundle_id
         self.target_url = target_url
         self.log = log
@@ -151,13 +144,9 @@ class CommitRecord:
         self.failing = False  # the last call failed after its retries: try the next once
         self.written: dict[Platform, str] = {}  # the last (state, description) sent
 
-    @property
-    def enabled(self) -> bool:
-        return self._factory is not None and not self.disabled
-
     def read(self, platforms: tuple[Platform, ...]) -> dict[Platform, Recorded]:
         """The newest record of each platform (only those that name a build)."""
-        if not self.enabled:
+        if self.disabled:
             return {}
         wanted = {context_for(p, self.bundle_id): p for p in platforms}
         try:
@@ -169,12 +158,12 @@ class CommitRecord:
         except CancelledError:
             raise
         except Exception as exc:  # the record is a help, never the reason a run fails
-            self._give_up("read", exc)
+            self._give_up("read the record on", exc)
             return {}
 
     def _newest(self, wanted: Mapping[str, Platform]) -> dict[Platform, Recorded]:
         found: dict[Platform, Recorded] = {}
-        for status in itertools.islice(self._get().get_statuses(), MAX_STATUSES_READ):
+        for status in itertools.islice(self._commit.get_statuses(), MAX_STATUSES_READ):
             platform = wanted.get(status.context or "")
             if platform is None or platform in found:
                 continue  # newest first: the first one of a context is its current one
@@ -187,51 +176,44 @@ class CommitRecord:
 
     def write(self, state: PlatformState, settings: str, *, deploy_unknown: bool = False) -> None:
         """Set the status of ``state``'s build (nothing is sent when it did not change)."""
-        if not self.enabled or state.build is None:
+        if self.disabled or state.build is None:
             return
         description = describe(state, settings, deploy_unknown=deploy_unknown)
         value = state_for(state)
         if self.written.get(state.platform) == f"{value}:{description}":
             return
         context = context_for(state.platform, self.bundle_id)
+        target = {"target_url": self.target_url} if self.target_url else {}
         try:
             self._call(
-                lambda: self._get().create_status(
-                    value, **self._target(), description=description, context=context),
+                lambda: self._commit.create_status(
+                    value, **target, description=description, context=context),
                 f"recording {state.platform} on the commit",
             )
         except CancelledError:
             raise
         except Exception as exc:
-            self._give_up("write", exc)
+            self._give_up("record the builds on", exc)
             return
         self.written[state.platform] = f"{value}:{description}"
         self.log.info(f"{state.platform}: recorded on the commit: {value}, {description}")
 
-    def _call(self, fn: Callable[[], T], what: str) -> T:
+    def _call(self, fn: Callable[[], object], what: str) -> None:
         """``fn()``, retried on transient failures for up to ``RECORD_PATIENCE``; tried once
         after a cancel (no waits then) and while GitHub is known to be failing (the last call
         failed: later ones do not stall the run again)."""
         retrier = self.retrier
-        once = retrier is None or self.failing or retrier.cancel.is_set()
-        if once or retrier is None:
-            answer = fn()
+        if self.failing or retrier.cancel.is_set():
+            fn()
         else:
-            answer = retrier.call(fn, what, deadline=retrier.clock.now() + RECORD_PATIENCE)
+            retrier.call(fn, what, deadline=retrier.clock.now() + RECORD_PATIENCE)
         self.failing = False
-        return answer
 
-    def _target(self) -> dict[str, Any]:
-        return {"target_url": self.target_url} if self.target_url else {}
+    @functools.cached_property
+    def _commit(self) -> Commit:
+        return self._factory()
 
-    def _get(self) -> Commit:
-        if self._commit is None:
-            if self._factory is None:
-                raise RuntimeError("no GitHub commit to record on")
-            self._commit = self._factory()
-        return self._commit
-
-    def _give_up(self, what: str, exc: BaseException) -> None:
+    def _give_up(self, doing: str, exc: BaseException) -> None:
         """Warn once; only a missing permission turns the record off for the run."""
         why, permission = _why(exc)
         self.disabled = getattr(exc, "status", None) in NO_PERMISSION
@@ -240,7 +222,6 @@ class CommitRecord:
             return
         self.warned = True
         commit = f" {self.commit_sha[:12]}" if self.commit_sha else ""
-        doing = "record the builds on" if what == "write" else "read the record on"
         fix = f" Grant `permissions: {PERMISSION}` to the job to keep the record." \
             if permission else ""
         if not self.disabled:

@@ -172,7 +172,7 @@ def test_a_status_write_that_keeps_failing_warns_once_and_later_writes_still_go_
     record, out, _ = commit_record(commit)
     record.write(android(), "3f9a1c2e")
     assert commit.sent == []
-    assert record.enabled
+    assert not record.disabled
     calls = commit.calls
     commit.failures = [gh_error(502)]
     record.write(android("dep_1"), "3f9a1c2e")  # tried once (GitHub is known to fail)
@@ -189,7 +189,7 @@ def test_no_permission_turns_the_record_off_after_one_warning(status: int) -> No
     record, out, _ = commit_record(commit)
     record.write(android(), "3f9a1c2e")
     record.write(android("dep_1"), "3f9a1c2e")
-    assert (commit.calls, record.enabled) == (1, False)
+    assert (commit.calls, record.disabled) == (1, True)
     assert record.read(("android",)) == {}
     assert out.getvalue().count("warning: No record on the commit") == 1
 
@@ -202,7 +202,7 @@ def test_a_cancel_during_a_status_call_is_not_swallowed(what: str) -> None:
     with pytest.raises(CancelledError):
         calls[what]()
     assert "warning:" not in out.getvalue()
-    assert record.enabled
+    assert not record.disabled
 
 
 # -- the history and the pre-flight ---------------------------------------------------------------
