@@ -93,7 +93,7 @@ class PullRequestFeedback:
     def builds_created(self, result: RunResult, ctx: GitHubContext) -> None:
         """The "building" comment on a pull request run."""
         self.ctx = ctx
-        if self._living_target() is not None:
+        if self._living():
             with self.io.group(TITLE):
                 self._safely(result, in_progress=True)
 
@@ -102,11 +102,13 @@ class PullRequestFeedback:
         added to the outputs and the summary (with ``always`` it fails a run that had not
         failed). False when those files could not be written."""
         failure: Failure | None = None
-        if self._living_target() is not None or self._release_target():
+        if self._living() or self._release_target():
             with self.io.group(TITLE):
-                failure = self._bounded(result) if cancelled else self._final(result)
-        else:
-            failure = next(iter(self.failures.values()), None)
+                if cancelled:
+                    failure = self._bounded(result)
+                else:
+                    self._safely(result)
+        failure = failure or next(iter(self.failures.values()), None)
         if failure is None:
             return True
         text = " ".join(filter(None, failure))
@@ -119,31 +121,27 @@ class PullRequestFeedback:
         self.io.warning(text, TITLE)  # the one warning of the run
         return amend(self.io, result, TITLE, text, failed=False, summary=self.summary)
 
-    def _final(self, result: RunResult) -> Failure | None:
-        self._safely(result, in_progress=False)
-        return next(iter(self.failures.values()), None)
-
     def _bounded(self, result: RunResult) -> Failure | None:
         """The final write of a cancelled run, given ``cancel_patience`` seconds; one left
-        hanging runs on in a daemon thread that dies with the container."""
+        hanging runs on in a daemon thread that dies with the container. None when it ended."""
         worker = threading.Thread(
-            target=self._final, args=(result,), name="pr-comment", daemon=True
+            target=self._safely, args=(result,), name="pr-comment", daemon=True
         )
         worker.start()
         worker.join(self.cancel_patience)
         if not worker.is_alive():
-            return next(iter(self.failures.values()), None)
+            return None
         reason = (f"the run was cancelled, and the GitHub API had not answered within "
                   f"{self.cancel_patience:g} s")
         self.io.info(f"Left the pull request comment unwritten: {reason}.")
         return (f"Could not write the comment on the pull request: {reason}.", "")
 
-    def _safely(self, result: RunResult, *, in_progress: bool) -> None:
+    def _safely(self, result: RunResult, *, in_progress: bool = False) -> None:
         if not self.info.bundle_id:  # resumed builds: their own bundle id
-            bundles = sorted({b.bundle_id for b in result.builds if b.bundle_id})
-            self.info = replace(self.info, bundle_id=bundles[0] if bundles else "")
+            bundle_id = min((b.bundle_id for b in result.builds if b.bundle_id), default="")
+            self.info = replace(self.info, bundle_id=bundle_id)
         self.info = replace(self.info, platforms=tuple(result.platforms))
-        living = self._living_target() is not None
+        living = self._living()
         kind = render.LIVING if living else render.RELEASED
         key = render.marker(kind, self.info.bundle_id, self.info.platforms)
         try:
@@ -158,11 +156,11 @@ class PullRequestFeedback:
     def _release_target(self) -> bool:
         return self.mode != PrComment.NEVER and self.ctx.release_path
 
-    def _living_target(self) -> int | None:
+    def _living(self) -> bool:
         ctx = self.ctx
         if self.mode == PrComment.NEVER or ctx.event_name not in PULL_REQUEST_EVENTS:
-            return None
-        return None if ctx.release_path else ctx.pull_request
+            return False
+        return not ctx.release_path and ctx.pull_request is not None
 
     def _write(self, kind: str, key: str, body: str) -> None:
         number = self.ctx.pull_request
