@@ -17,6 +17,7 @@ never holds the token.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
@@ -33,9 +34,8 @@ if TYPE_CHECKING:
 
 MAX_SCANNED = 500  # comments read to find ours (a pull request rarely has more)
 MAX_BODY = 65536  # GitHub's limit for a comment body
-WRITE_PERMISSION = "pull-requests: write"
 PERMISSION_HINT = (
-    f"Give the job `permissions: {WRITE_PERMISSION}` (with `contents: read`), or set "
+    "Give the job `permissions: pull-requests: write` (with `contents: read`), or set "
     "`pr-comment: never`."
 )
 Written = Literal["created", "edited", "unchanged"]
@@ -69,13 +69,11 @@ class CommentSync:
         """Make the comment of ``marker`` on pull request ``number`` read ``body``; with a
         ``retrier``, transient failures are tried again until ``deadline`` (its clock)."""
         body = body if len(body) <= MAX_BODY else body[: MAX_BODY - 1] + "…"
+        once = functools.partial(self._write_once, number, marker, body)
         try:
             if retrier is None:
-                return self._write_once(number, marker, body)
-            what = f"the comment on pull request #{number}"
-            return retrier.call(
-                lambda: self._write_once(number, marker, body), what, deadline=deadline
-            )
+                return once()
+            return retrier.call(once, f"the comment on pull request #{number}", deadline=deadline)
         except CancelledError:  # a signal while waiting to try again
             raise CommentError("the run was cancelled before the write could be retried") from None
         except Exception as exc:  # every way of failing becomes one readable reason
@@ -102,8 +100,7 @@ def _find(comments: Iterable[IssueComment], marker: str) -> IssueComment | None:
     scanned = itertools.islice(comments, MAX_SCANNED)
     mine = [c for c in scanned if (c.body or "").startswith(marker)]
     by_bot = [c for c in mine if getattr(c.user, "type", "") == "Bot"]
-    preferred = by_bot or mine
-    return preferred[0] if preferred else None
+    return next(iter(by_bot or mine), None)
 
 
 def _explain(exc: BaseException, api_url: str, token: str) -> CommentError:
