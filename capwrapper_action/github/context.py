@@ -52,10 +52,10 @@ MAX_PULLS_SCANNED = 30
 # Without the labels the gate fails the step, so a lookup for them rides out transient
 # failures for this long; a lookup only for the pull request number is tried once.
 GITHUB_PATIENCE = 30.0
-LOOKUP = "the pull request lookup on the GitHub API"
 
 GithubFactory = Callable[[str, str], "Github"]
 """``(api_url, token) -> Github``; ``make_github`` is the default."""
+Found = tuple[int | None, tuple[str, ...], PullDetails | None]  # number, labels, details
 
 
 def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2) -> Github:
@@ -95,11 +95,12 @@ def enrich(
         return _fallback(ctx, "`github-token` is empty", need_labels, _PERMISSION_HINT)
     if not ctx.repository:
         return _fallback(ctx, "GITHUB_REPOSITORY is not set", need_labels)
-    lookup = functools.partial(_lookup, ctx, ctx.repository, github_factory or make_github, token)
+    lookup = functools.partial(_lookup, ctx, github_factory or make_github, token)
     try:
         if retrier is not None and need_labels:
             deadline = retrier.clock.now() + GITHUB_PATIENCE
-            number, labels, details = retrier.call(lookup, LOOKUP, deadline=deadline)
+            what = "the pull request lookup on the GitHub API"
+            number, labels, details = retrier.call(lookup, what, deadline=deadline)
         else:
             number, labels, details = lookup()
     except CancelledError:
@@ -112,16 +113,13 @@ def enrich(
     )
 
 
-def _lookup(
-    ctx: GitHubContext, repository: str, factory: GithubFactory, token: str
-) -> tuple[int | None, tuple[str, ...], PullDetails | None]:
+def _lookup(ctx: GitHubContext, factory: GithubFactory, token: str) -> Found:
     """The pull request (the commit's when the event names none), its labels and details."""
-    repo = factory(ctx.api_url, token).get_repo(repository)
+    repo = factory(ctx.api_url, token).get_repo(ctx.repository)
     if ctx.pull_request is None:
         return _pull_of_commit(repo, ctx.commit_sha or "")
-    pull = repo.get_pull(ctx.pull_request)
     merged = ctx.pull.merged if ctx.pull else False  # the event decides the release path
-    return ctx.pull_request, _pull_labels(pull), _details(pull, merged=merged)
+    return _found(repo.get_pull(ctx.pull_request), ctx.pull_request, merged=merged)
 
 
 def with_commit_message(
@@ -143,17 +141,12 @@ def with_commit_message(
     return replace(ctx, commit_message=text), ""
 
 
-def _pull_labels(pull: PullRequest) -> tuple[str, ...]:
-    return label_names([label.name for label in pull.labels])
+def _found(pull: PullRequest, number: int, *, merged: bool) -> Found:
+    labels = label_names([label.name for label in pull.labels])
+    return number, labels, pull_details(pull.title, pull.body, merged=merged)
 
 
-def _details(pull: PullRequest, *, merged: bool) -> PullDetails:
-    return pull_details(pull.title, pull.body, merged=merged)
-
-
-def _pull_of_commit(
-    repo: Repository, sha: str
-) -> tuple[int | None, tuple[str, ...], PullDetails | None]:
+def _pull_of_commit(repo: Repository, sha: str) -> Found:
     """The merged pull request whose merge commit is ``sha``, else the first one listed."""
     pulls = list(itertools.islice(repo.get_commit(sha).get_pulls(), MAX_PULLS_SCANNED))
     if not pulls:
@@ -163,7 +156,7 @@ def _pull_of_commit(
         None,
     )
     chosen = merged or pulls[0]
-    return chosen.number, _pull_labels(chosen), _details(chosen, merged=merged is not None)
+    return _found(chosen, chosen.number, merged=merged is not None)
 
 
 _PERMISSION_HINT = (
@@ -187,10 +180,8 @@ def _fallback(ctx: GitHubContext, why: str, need_labels: bool, hint: str = "") -
             f"`deploy-labels` is set, but the pull request of commit "
             f"{(ctx.commit_sha or '')[:12]} could not be looked up in the GitHub API: {why}."
         )
-    return replace(ctx, labels_error=message, labels_hint=hint.strip() or _RETRY_HINT)
-
-
-_RETRY_HINT = "Re-run the job once the GitHub API answers again."
+    hint = hint.strip() or "Re-run the job once the GitHub API answers again."
+    return replace(ctx, labels_error=message, labels_hint=hint)
 
 
 def _why(exc: BaseException, api_url: str) -> tuple[str, str]:
