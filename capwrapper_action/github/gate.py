@@ -19,13 +19,8 @@ from typing import Protocol
 
 from capwrapper_action.api.models import BuildStatus, Platform
 from capwrapper_action.ghio import Setting, workflow_setting
-from capwrapper_action.github.context import SOURCE_PAYLOAD, GitHubContext
+from capwrapper_action.github.event import SOURCE_PAYLOAD, GitHubContext
 from capwrapper_action.result import GateDecision, PlatformState
-
-
-def not_requested(setting: Setting = workflow_setting) -> str:
-    return f"deploy not requested (set `{setting('deploy', 'true')}`)"
-
 
 
 class GateConfig(Protocol):
@@ -52,7 +47,8 @@ def decide_deploy(
     ``config.platforms``."""
     labels, source = (ctx.labels, ctx.labels_source) if config.deploy_labels else ((), "")
     if not config.deploy:
-        return GateDecision(False, False, not_requested(setting), labels, source)
+        reason = f"deploy not requested (set `{setting('deploy', 'true')}`)"
+        return GateDecision(False, False, reason, labels, source)
     platforms = tuple(states) or config.platforms
     label_problem, matched = _label_check(config.deploy_labels, ctx)
     blockers = [text for text in (_builds_problem(platforms, states), label_problem) if text]
@@ -66,8 +62,7 @@ def _builds_problem(
     platforms: tuple[Platform, ...], states: Mapping[Platform, PlatformState]
 ) -> str:
     """Which requested builds did not succeed, as one clause; empty when all did."""
-    failures = [_build_failure(p, states.get(p)) for p in platforms]
-    failed = [text for text in failures if text]
+    failed = [text for p in platforms if (text := _build_failure(p, states.get(p)))]
     if not failed:
         return ""
     return " and ".join(failed) + ", and a deploy needs every requested platform to succeed"
