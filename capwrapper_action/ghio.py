@@ -98,9 +98,7 @@ class ActionIO:
     def scrub(self, text: str) -> str:
         """``text`` with every secret replaced by ``***``, also where it was escaped on the
         way (Markdown backslashes, HTML entities, JSON escapes, %-encoding in links)."""
-        if self._pattern is None:
-            return text
-        return self._pattern.sub("***", text)
+        return self._pattern.sub("***", text) if self._pattern else text
 
     def mask(self, secret: str) -> None:
         for part in secret.splitlines() or [secret]:
@@ -166,8 +164,7 @@ class GitHubIO(ActionIO):
         super().__init__(stream, debug=debug, summary_path=env.get("GITHUB_STEP_SUMMARY") or "")
         self.output_path = env.get("GITHUB_OUTPUT") or ""
 
-    def setting(self, name: str, value: str) -> str:
-        return workflow_setting(name, value)
+    setting = staticmethod(workflow_setting)
 
     def _command(self, name: str, message: str, **props: str) -> None:
         prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v)
