@@ -20,7 +20,8 @@ from capwrapper_action.config.inputs import read_inputs, secrets_of
 from capwrapper_action.config.settings import Config, parse_config
 from capwrapper_action.errors import ActionError, CancelledError
 from capwrapper_action.ghio import ActionIO, GitHubIO
-from capwrapper_action.github.context import GitHubContext, GithubFactory, make_github, read_event
+from capwrapper_action.github.context import GithubFactory, make_github
+from capwrapper_action.github.event import GitHubContext, read_event
 from capwrapper_action.github.pr_feedback import PullRequestFeedback, make_feedback
 from capwrapper_action.github.statuses import WITHOUT_RECORD, CommitRecord
 from capwrapper_action.release.pipeline import Deps, execute

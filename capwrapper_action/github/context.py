@@ -1,6 +1,5 @@
-"""The GitHub context of the run: ``github_event`` reads the triggering event (``read_event``,
-``GitHubContext`` and the ``SOURCE_*`` names are re-exported here); this module adds the pull
-request and labels as the GitHub API has them now.
+"""The GitHub context of the run as the GitHub API has it now (``event.read_event`` reads the
+triggering event): the pull request and its labels, the commit's message.
 
 ``enrich`` asks the GitHub REST API (PyGithub, imported only then) for the live labels: a re-run
 replays the old payload, and labels change after the event. For a commit without a pull request
@@ -23,12 +22,10 @@ import requests
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.github.event import (
     SOURCE_API,
-    SOURCE_PAYLOAD,
     GitHubContext,
     PullDetails,
     label_names,
     pull_details,
-    read_event,
 )
 from capwrapper_action.retry import Retrier, quick_get_retry
 
@@ -36,17 +33,6 @@ if TYPE_CHECKING:
     from github import Github
     from github.PullRequest import PullRequest
     from github.Repository import Repository
-
-
-__all__ = [
-    "SOURCE_API",
-    "SOURCE_PAYLOAD",
-    "GitHubContext",
-    "GithubFactory",
-    "enrich",
-    "make_github",
-    "read_event",
-]
 
 MAX_PULLS_SCANNED = 30
 # Without the labels the gate fails the step, so a lookup for them rides out transient

@@ -14,7 +14,7 @@
 - ``workflow_dispatch``, ``release``, ``schedule`` and the rest: ``GITHUB_SHA``, the commit of
   the ref (for ``release``, ``target_commitish`` is often a branch name, not a commit).
 
-``github_context.enrich`` adds what only the GitHub API knows.
+``context.enrich`` adds what only the GitHub API knows.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ActionError, ApiError, BadRequestError, CancelledError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.github.context import GitHubContext
+from capwrapper_action.github.event import GitHubContext
 from capwrapper_action.release.adopting import differences
 from capwrapper_action.release.history import History, resolve_version
 from capwrapper_action.release.placeholders import fill_options, values_for

@@ -12,7 +12,7 @@ from capwrapper_action.api.models import Build, Deploy, Platform
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.github.context import GitHubContext
+from capwrapper_action.github.event import GitHubContext
 from capwrapper_action.release import building as B
 from capwrapper_action.release.adopting import Adoption, plan_builds, settings_fingerprint
 from capwrapper_action.release.building import build_body

@@ -21,14 +21,8 @@ from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ActionError
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.github.context import (
-    SOURCE_API,
-    SOURCE_PAYLOAD,
-    GitHubContext,
-    GithubFactory,
-    enrich,
-    with_commit_message,
-)
+from capwrapper_action.github.context import GithubFactory, enrich, with_commit_message
+from capwrapper_action.github.event import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
 from capwrapper_action.github.statuses import CommitRecord
 from capwrapper_action.release.building import filled_options
 from capwrapper_action.release.create_phase import create_builds, optional_history, record

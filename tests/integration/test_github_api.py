@@ -12,14 +12,8 @@ from typing import Any
 import pytest
 
 from capwrapper_action.api.models import Build, Platform
-from capwrapper_action.github.context import (
-    SOURCE_API,
-    SOURCE_PAYLOAD,
-    GitHubContext,
-    enrich,
-    make_github,
-    read_event,
-)
+from capwrapper_action.github.context import enrich, make_github
+from capwrapper_action.github.event import SOURCE_API, SOURCE_PAYLOAD, GitHubContext, read_event
 from capwrapper_action.github.gate import decide_deploy
 from capwrapper_action.result import PlatformState
 from tests.github_standin import GitHubStandin

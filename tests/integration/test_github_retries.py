@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 
 from capwrapper_action.ghio import ActionIO
-from capwrapper_action.github.context import GITHUB_PATIENCE, SOURCE_API, enrich, make_github
+from capwrapper_action.github.context import GITHUB_PATIENCE, enrich, make_github
+from capwrapper_action.github.event import SOURCE_API
 from capwrapper_action.retry import Retrier
 from tests.github_standin import GitHubStandin
 from tests.integration.test_github_api import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from capwrapper_action.api.models import Build, Platform
-from capwrapper_action.github.context import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
+from capwrapper_action.github.event import SOURCE_API, SOURCE_PAYLOAD, GitHubContext
 from capwrapper_action.github.gate import decide_deploy
 from capwrapper_action.result import PlatformState
 

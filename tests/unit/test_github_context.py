@@ -10,13 +10,8 @@ from typing import Any
 
 import pytest
 
-from capwrapper_action.github.context import (
-    SOURCE_API,
-    SOURCE_PAYLOAD,
-    GitHubContext,
-    enrich,
-    read_event,
-)
+from capwrapper_action.github.context import enrich
+from capwrapper_action.github.event import SOURCE_API, SOURCE_PAYLOAD, GitHubContext, read_event
 
 HEAD = "a" * 40
 MERGE = "b" * 40
@@ -185,7 +180,8 @@ def test_enterprise_urls_are_kept(tmp_path: Path) -> None:
 def test_read_event_does_not_import_pygithub(tmp_path: Path) -> None:
     code = (
         "import sys, json\n"
-        "from capwrapper_action.github.context import read_event\n"
+        "import capwrapper_action.github.context\n"
+        "from capwrapper_action.github.event import read_event\n"
         "read_event(json.loads(sys.argv[1]))\n"
         "print(sorted(m for m in sys.modules if m == 'github' or m.startswith('github.')))\n"
     )
