@@ -45,9 +45,7 @@ if TYPE_CHECKING:
 MAX_DESCRIPTION = 140
 MAX_STATUSES_READ = 300  # newest statuses of the commit looked at
 NO_PERMISSION = frozenset({401, 403, 404})  # the record is off for the run after these
-# How long one read or write of the record is retried: a blip is ridden out; an outage does
-# not hold the release up (the next write tries again).
-RECORD_PATIENCE = 10.0
+RECORD_PATIENCE = 10.0  # seconds a write rides out a blip; an outage must not hold up the run
 DEPLOY_UNKNOWN = "unknown"
 PERMISSION = "statuses: write"
 WITHOUT_RECORD = (
@@ -66,13 +64,10 @@ _VERSION = re.compile(r"^\s*(?P<v>[0-9][0-9A-Za-z.+-]{0,100})\s*(?:·|$)")
 class Recorded:
     """What an earlier run recorded for one platform."""
 
-    platform: Platform
-    state: str
     build_id: str
     version: str | None
     deploy_id: str | None  # DEPLOY_UNKNOWN when the deploy's outcome was unknown
     settings: str | None
-    target_url: str | None
 
     @property
     def deploy_unknown(self) -> bool:
@@ -112,17 +107,17 @@ def describe(state: PlatformState, settings: str, *, deploy_unknown: bool = Fals
     return text[:MAX_DESCRIPTION]
 
 
-def parse(platform: Platform, state: str, text: str, target_url: str | None) -> Recorded | None:
+def parse(text: str) -> Recorded | None:
     """The record in a status description, or None when it names no build."""
     build = _BUILD.search(text)
     if build is None:
         return None
     deploy, settings, version = _DEPLOY.search(text), _SETTINGS.search(text), _VERSION.match(text)
     return Recorded(
-        platform=platform, state=state, build_id=build.group("v"),
+        build_id=build.group("v"),
         version=version.group("v") if version else None,
         deploy_id=deploy.group("v") if deploy else None,
-        settings=settings.group("v") if settings else None, target_url=target_url,
+        settings=settings.group("v") if settings else None,
     )
 
 
@@ -167,7 +162,7 @@ class CommitRecord:
             platform = wanted.get(status.context or "")
             if platform is None or platform in found:
                 continue  # newest first: the first one of a context is its current one
-            record = parse(platform, status.state, status.description or "", status.target_url)
+            record = parse(status.description or "")
             if record is not None:
                 found[platform] = record
             if len(found) == len(wanted):

@@ -72,7 +72,7 @@ def test_description_round_trip_and_length() -> None:
     state.deploy = Deploy("dep_xyz", "bld_abc123", "queued")
     text = describe(state, "3f9a1c2e")
     assert text == "1.4.0 · build bld_abc123 · deploy dep_xyz · settings 3f9a1c2e"
-    record = parse("ios", "success", text, None)
+    record = parse(text)
     assert record is not None
     assert (record.version, record.build_id, record.deploy_id, record.settings) == (
         "1.4.0", "bld_abc123", "dep_xyz", "3f9a1c2e")
@@ -84,7 +84,7 @@ def test_description_round_trip_and_length() -> None:
 
 
 def test_a_description_naming_no_build_is_no_record() -> None:
-    assert parse("android", "success", "Deployed by another tool", None) is None
+    assert parse("Deployed by another tool") is None
 
 
 @pytest.mark.parametrize(("status", "state"), [
