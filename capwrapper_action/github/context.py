@@ -156,16 +156,12 @@ def _fallback(ctx: GitHubContext, why: str, need_labels: bool, hint: str = "") -
     be out of date (a re-run replays the old event), so the gate does not decide on them."""
     if not need_labels:
         return ctx
-    if ctx.pull_request is not None:
-        message = (
-            f"`deploy-labels` is set, but the labels of pull request #{ctx.pull_request} could "
-            f"not be read from the GitHub API: {why}."
-        )
-    else:
-        message = (
-            f"`deploy-labels` is set, but the pull request of commit "
-            f"{(ctx.commit_sha or '')[:12]} could not be looked up in the GitHub API: {why}."
-        )
+    what = (
+        f"the labels of pull request #{ctx.pull_request} could not be read from"
+        if ctx.pull_request is not None
+        else f"the pull request of commit {(ctx.commit_sha or '')[:12]} could not be looked up in"
+    )
+    message = f"`deploy-labels` is set, but {what} the GitHub API: {why}."
     hint = hint.strip() or "Re-run the job once the GitHub API answers again."
     return replace(ctx, labels_error=message, labels_hint=hint)
 
