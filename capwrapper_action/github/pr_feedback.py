@@ -42,9 +42,7 @@ if TYPE_CHECKING:
 COMMENT_PATIENCE = 20.0  # seconds a write rides out transient failures (5xx, timeouts, 429)
 CANCELLED_PATIENCE = 2.0  # seconds for the final write of a cancelled run
 TITLE = "Pull request comment"
-FORK_REASON = (
-    "this run comes from a fork, and GitHub gives such runs a read-only token"
-)
+FORK_REASON = "this run comes from a fork, and GitHub gives such runs a read-only token"
 FORK_HINT = (
     "Comments on pull requests from forks need a workflow on `pull_request_target` or "
     "`workflow_run` (which never builds the fork's code unreviewed), or `pr-comment: never`."
