@@ -7,19 +7,13 @@ the bytes (a temporary file renamed once complete, retries, the signed URL kept 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-import requests
-
 from capwrapper_action.api.models import BuildStatus, Platform
 from capwrapper_action.errors import DownloadError
-from capwrapper_action.ghio import ActionIO
 from capwrapper_action.release.fetching import Fetcher, FetchJob
 from capwrapper_action.result import PlatformState
-from capwrapper_action.retry import Retrier
-from capwrapper_action.timeutil import Clock
 
 NO_LINK_HINT = (
     "Resume with `build-id` to ask for the build again; if it still has no link, download it "
@@ -28,19 +22,13 @@ NO_LINK_HINT = (
 
 
 def download_artifacts(
-    session: requests.Session,
+    fetcher: Fetcher,
     states: Mapping[Platform, PlatformState],
     *,
     dest_dir: Path,
     app_name: str,
     version: str,
-    clock: Clock,
-    cancel: threading.Event,
-    log: ActionIO,
-    timeout: tuple[float, float] = (10, 60),
     workspace: Path | None = None,
-    retrier: Retrier | None = None,
-    deadline: float | None = None,
 ) -> None:
     """Download every successful build with a ``download_url``; set ``artifact_path``
     (relative to ``workspace`` when the file is inside it: later steps run outside the
@@ -49,7 +37,7 @@ def download_artifacts(
     All platforms are tried; a DownloadError after that names every one that failed."""
     jobs, missing = _jobs(states, dest_dir, app_name, version)
     if not jobs and not missing:
-        log.info("No successful build: nothing to download.")
+        fetcher.log.info("No successful build: nothing to download.")
         return
     if not jobs:
         raise DownloadError(" ".join(missing), hint=NO_LINK_HINT)
@@ -57,9 +45,7 @@ def download_artifacts(
         dest_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise DownloadError(f"Cannot create the folder {dest_dir}: {err.strerror}.") from None
-    retrier = retrier or Retrier(clock, cancel, log)
-    fetcher = Fetcher(session, clock, cancel, log, timeout, retrier, deadline)
-    failures = _fetch_all(fetcher, jobs, states, log, workspace)
+    failures = _fetch_all(fetcher, jobs, states, workspace)
     if failures or missing:
         raise DownloadError(
             " ".join([*failures, *missing]),
@@ -72,7 +58,6 @@ def _fetch_all(
     fetcher: Fetcher,
     jobs: list[FetchJob],
     states: Mapping[Platform, PlatformState],
-    log: ActionIO,
     workspace: Path | None,
 ) -> list[str]:
     """Fetch every job, setting ``artifact_path``; the messages of the ones that failed."""
@@ -81,7 +66,7 @@ def _fetch_all(
         try:
             path = fetcher.fetch(job)
         except DownloadError as err:
-            log.info(f"{job.platform}: {err.message}")
+            fetcher.log.info(f"{job.platform}: {err.message}")
             failures.append(err.message)
             continue
         if workspace is not None and path.is_relative_to(workspace):

@@ -102,8 +102,8 @@ class Fetcher:
     clock: Clock
     cancel: threading.Event
     log: ActionIO
-    timeout: tuple[float, float]
     retrier: Retrier
+    timeout: tuple[float, float] = (10, 60)
     deadline: float | None = None  # no retry wait ends past it (on ``clock.now()``)
 
     def fetch(self, job: FetchJob) -> Path:

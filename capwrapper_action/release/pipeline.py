@@ -271,18 +271,11 @@ def download_phase(config: Config, result: R.RunResult, deps: Deps) -> None:
     if not config.download:
         return
     from capwrapper_action.release.download import download_artifacts  # lazy: ~6-7 ms
+    from capwrapper_action.release.fetching import Fetcher
 
     with deps.io.group("Download binaries"):
-        download_artifacts(
-            deps.session,
-            result.platforms,
-            dest_dir=config.download_path,
-            app_name=config.app_name or "app",
-            version=result.version or "unknown",
-            clock=deps.clock,
-            cancel=deps.cancel,
-            log=deps.io,
-            workspace=config.workspace,
-            retrier=deps.client.retrier,
-            deadline=deps.deadline_after_wait(),
-        )
+        fetcher = Fetcher(deps.session, deps.clock, deps.cancel, deps.io, deps.client.retrier,
+                          deadline=deps.deadline_after_wait())
+        download_artifacts(fetcher, result.platforms, dest_dir=config.download_path,
+                           app_name=config.app_name or "app", version=result.version or "unknown",
+                           workspace=config.workspace)

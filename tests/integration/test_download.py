@@ -18,7 +18,7 @@ from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.errors import CancelledError, DownloadError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.release.download import download_artifacts, slug
-from capwrapper_action.release.fetching import extension_for, redact_url
+from capwrapper_action.release.fetching import Fetcher, extension_for, redact_url
 from capwrapper_action.result import PlatformState
 from capwrapper_action.retry import Retrier, RetryPolicy
 from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
@@ -90,8 +90,8 @@ def _download(
     retrier = Retrier(clock, cancel, hooked, policy=policy, rng=random.Random(0))
     try:
         download_artifacts(
-            session, states, dest_dir=dest, app_name=APP, version="9.9.9", clock=clock,
-            cancel=cancel, log=hooked, timeout=(2, 5), workspace=workspace, retrier=retrier,
+            Fetcher(session, clock, cancel, hooked, retrier, timeout=(2, 5)), states,
+            dest_dir=dest, app_name=APP, version="9.9.9", workspace=workspace,
         )  # fmt: skip
     finally:
         log = out.getvalue()

@@ -27,6 +27,7 @@ from capwrapper_action.github.statuses import (
 from capwrapper_action.release.adopting import settings_fingerprint
 from capwrapper_action.release.building import preflight
 from capwrapper_action.release.download import download_artifacts
+from capwrapper_action.release.fetching import Fetcher
 from capwrapper_action.release.history import read_history
 from capwrapper_action.report.deploys import describe_deploy
 from capwrapper_action.report.outputs import build_outputs
@@ -282,8 +283,11 @@ def test_download_of_a_success_without_a_link_is_an_error_naming_the_build(
     states: dict[Platform, PlatformState] = {
         "ios": PlatformState("ios", build=build("bld_nolink", "1.0.0", "ios"))
     }
-    with requests.Session() as session, pytest.raises(DownloadError) as caught:
-        download_artifacts(session, states, dest_dir=tmp_path, app_name="Shop", version="1.0.0",
-                           clock=VirtualClock(), cancel=threading.Event(), log=LOG)
+    clock, cancel = VirtualClock(), threading.Event()
+    with requests.Session() as session:
+        fetcher = Fetcher(session, clock, cancel, LOG, Retrier(clock, cancel, LOG))
+        with pytest.raises(DownloadError) as caught:
+            download_artifacts(fetcher, states, dest_dir=tmp_path, app_name="Shop",
+                               version="1.0.0")
     assert "bld_nolink" in caught.value.message
     assert "downloadUrl" in caught.value.message
