@@ -47,8 +47,7 @@ def create_builds(
         if plan.create:
             _create(config, result, deps, started, history, plan.create, ctx)
     finally:  # builds made before a failure are recorded too: a re-run adopts them
-        versions = sorted({s.build.version for s in result.platforms.values()
-                           if s.build and s.build.version})
+        versions = sorted({b.version for b in result.builds if b.version})
         result.version = ", ".join(versions) or None
         record(config, result, deps)
     return history.builds

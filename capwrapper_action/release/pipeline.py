@@ -17,7 +17,7 @@ import requests
 
 from capwrapper_action import result as R
 from capwrapper_action.api.client import CapwrapperClient
-from capwrapper_action.api.models import Build, Platform
+from capwrapper_action.api.models import PLATFORMS, Build, Platform
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ActionError
 from capwrapper_action.ghio import ActionIO
@@ -119,15 +119,14 @@ def resume_builds(config: Config, result: R.RunResult, deps: Deps) -> None:
         states[platform] = R.PlatformState(platform, build=build)
         deps.io.info(f"{platform}: resuming {build.id} ({build.status})")
     result.platforms = states
-    versions = {s.build.version for s in states.values() if s.build and s.build.version}
+    versions = {b.version for b in result.builds if b.version}
     result.version = ", ".join(sorted(versions)) or None
 
 
 def _platform_of(build: Build) -> Platform:
-    if build.platform == "android":
-        return "android"
-    if build.platform == "ios":
-        return "ios"
+    for platform in PLATFORMS:
+        if build.platform == platform:
+            return platform
     raise ActionError(
         f"Build {build.id} has no known platform ({build.platform!r}).",
         hint="Name the platform in 'build-id', for example `android:bld_abc123`.",
@@ -254,10 +253,10 @@ def deploy_phase(config: Config, ctx: GitHubContext, result: R.RunResult, deps: 
 
 
 def _refuse_unknown_deploys(result: R.RunResult) -> None:
-    unknown = [s for s in result.platforms.values() if s.deploy_unknown and s.build]
-    if not unknown:
+    names = ", ".join(f"{s.platform} {s.build.id}" for s in result.platforms.values()
+                      if s.deploy_unknown and s.build)
+    if not names:
         return
-    names = ", ".join(f"{s.platform} {s.build.id}" for s in unknown if s.build)
     raise ActionError(
         f"An earlier run recorded on this commit that the deploy of {names} may or may not "
         "have been made (its answer was lost). Not deploying again.",
