@@ -240,10 +240,8 @@ def _redact_text(text: str, url: str) -> str:
 
 
 def _size(count: float) -> str:
-    if count < _KIB:
-        return f"{count:.0f} B"
-    for unit in ("KiB", "MiB"):
-        count /= _KIB
+    for unit in ("B", "KiB", "MiB"):
         if count < _KIB:
-            return f"{count:.1f} {unit}"
-    return f"{count / _KIB:.1f} GiB"
+            return f"{count:.0f} B" if unit == "B" else f"{count:.1f} {unit}"
+        count /= _KIB
+    return f"{count:.1f} GiB"
