@@ -60,7 +60,6 @@ def filled_options(
     options: Mapping[str, Any], where: str, ctx: GitHubContext, version: str | None,
     io: ActionIO,
 ) -> Mapping[str, Any]:
-    """``options`` with its placeholders filled; a notice names those left empty."""
     filled, notice = fill_options(options, where, values_for(ctx, version))
     if notice:
         io.notice(notice, "Placeholders")
@@ -68,7 +67,6 @@ def filled_options(
 
 
 def choose_version(config: Config, history: History) -> str:
-    """The version to create: the pinned one, or for ``auto`` the next after the history."""
     if config.version is AUTO and not history.complete:
         missing = [p for p in history.platforms if p not in history.newest]
         raise ActionError(

@@ -60,7 +60,6 @@ def _fetch_all(
     states: Mapping[Platform, PlatformState],
     workspace: Path | None,
 ) -> list[str]:
-    """Fetch every job, setting ``artifact_path``; the messages of the ones that failed."""
     failures: list[str] = []
     for job in jobs:
         try:

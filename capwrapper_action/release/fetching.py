@@ -96,8 +96,6 @@ def _strip_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
 
 @dataclass(frozen=True)
 class Fetcher:
-    """Fetches one job at a time, retrying transient failures as ``retrier`` allows."""
-
     session: requests.Session
     clock: Clock
     cancel: threading.Event
@@ -205,7 +203,6 @@ def _check_status(resp: requests.Response, job: FetchJob, clock: Clock) -> None:
 
 
 def _server_message(resp: requests.Response) -> str:
-    """The ``message`` of a JSON error body, if any."""
     try:
         body = json.loads(next(resp.iter_content(4096), b"") or b"null")
     except (ValueError, requests.RequestException):

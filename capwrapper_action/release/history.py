@@ -91,7 +91,6 @@ def read_history(
     page_cap: int = PAGE_CAP,
     deadline: float | None = None,
 ) -> History:
-    """Read pages until every platform is settled (see the module text) or the list ends."""
     history = History(bundle_id, tuple(platforms))
     wanted_bundle = bundle_id.strip().lower()
     pinned_version = Version.try_parse(pinned) if pinned else None
@@ -125,7 +124,6 @@ def read_history(
 def highest_version(
     builds: Iterable[Build], *, bundle_id: str, platforms: Sequence[str]
 ) -> Version | None:
-    """The highest semver version among the builds of ``bundle_id`` on ``platforms``."""
     wanted_bundle = bundle_id.strip().lower()
     wanted_platforms = {p.lower() for p in platforms}
     versions = (
@@ -145,7 +143,6 @@ def resolve_version(
     bundle_id: str,
     platforms: Sequence[str],
 ) -> str:
-    """The version to send: ``requested`` itself, or for ``auto`` the next one after history."""
     if isinstance(requested, Version):
         return str(requested)
     highest = highest_version(builds, bundle_id=bundle_id, platforms=platforms)

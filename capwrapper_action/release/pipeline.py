@@ -67,7 +67,6 @@ def execute(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
 
 
 def _note_unreachable(result: R.RunResult, deps: Deps) -> None:
-    """Say how long the API kept failing in total (a note in the summary and the log)."""
     seconds = deps.client.retrier.unreachable_seconds()
     result.unreachable_seconds = seconds
     if seconds >= 1:
@@ -192,7 +191,6 @@ def pull_request_context(
 
 
 def _commit_message(config: Config, ctx: GitHubContext, deps: Deps) -> GitHubContext:
-    """The commit's message, from the API, when a placeholder wants it and the event has none."""
     wanted = used(config.build_options) | used(config.deploy_options)
     if "commit.message" not in wanted or ctx.commit_message is not None:
         return ctx

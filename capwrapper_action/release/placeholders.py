@@ -42,8 +42,7 @@ LITERAL = "$${"
 
 
 def _name(match: re.Match[str]) -> str | None:
-    """The placeholder name a ``_TOKEN`` match holds (stripped), or None for the sequences
-    that are not placeholders."""
+    """The stripped name in a placeholder match; None for the other sequences."""
     inner = match.group(1)
     return inner.strip() if inner is not None else None
 
@@ -60,7 +59,6 @@ def _strings(value: object) -> Iterator[str]:
 
 
 def used(value: object) -> frozenset[str]:
-    """The known placeholder names used anywhere in ``value``."""
     names = (_name(match) for text in _strings(value) for match in _TOKEN.finditer(text))
     return frozenset(name for name in names if name is not None and name in KNOWN)
 
