@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from capwrapper_action import result as R
-from capwrapper_action.api.models import Build, Deploy, Platform
+from capwrapper_action.api.models import Build, Deploy
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ApiError, AuthError
 from capwrapper_action.ghio import ActionIO
@@ -45,25 +45,18 @@ def create_builds(
         adopt(result.platforms[platform], adoption, deps.io, result.notes)
     try:
         if plan.create:
-            _create(config, result, deps, started, history, plan.create, ctx)
+            version = B.choose_version(config, history)
+            if config.version is AUTO:
+                deps.io.info(f"version: auto → {version} ({history.describe()})")
+            B.preflight(version, history, plan.create)
+            builder = B.Builder(config, deps, result.platforms, started=started, ctx=ctx,
+                                reread=lambda: read_builds(config, deps, required=True))
+            builder.create(plan.create, version)
     finally:  # builds made before a failure are recorded too: a re-run adopts them
         versions = sorted({b.version for b in result.builds if b.version})
         result.version = ", ".join(versions) or None
         record(config, result, deps)
     return history.builds
-
-
-def _create(
-    config: Config, result: R.RunResult, deps: Deps, started: datetime, history: History,
-    platforms: list[Platform], ctx: GitHubContext,
-) -> None:
-    version = B.choose_version(config, history)
-    if config.version is AUTO:
-        deps.io.info(f"version: auto → {version} ({history.describe()})")
-    B.preflight(version, history, platforms)
-    builder = B.Builder(config, deps, result.platforms, started=started, ctx=ctx,
-                        reread=lambda: read_builds(config, deps, required=True))
-    builder.create(platforms, version)
 
 
 def adopt(state: R.PlatformState, adoption: Adoption, log: ActionIO, notes: list[str]) -> None:
