@@ -77,6 +77,4 @@ class Version:
             return Version(self.major + 1, 0, 0)
         if part is Bump.MINOR:
             return Version(self.major, self.minor + 1, 0)
-        if self.prerelease:
-            return Version(self.major, self.minor, self.patch)
-        return Version(self.major, self.minor, self.patch + 1)
+        return Version(self.major, self.minor, self.patch + (0 if self.prerelease else 1))
