@@ -75,19 +75,18 @@ def problems(value: object) -> list[str]:
 
 
 def _problem(token: str, name: str | None) -> str:
-    if name is not None:
-        if name in KNOWN:
-            return ""
-        close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
-        hint = f" (did you mean ${{{close[0]}}}?)" if close else ""
-        shown = name if len(name) <= MAX_SHOWN else name[: MAX_SHOWN - 1] + "…"
-        return (
-            f"uses the unknown placeholder ${{{shown}}}{hint}; the known ones are "
-            + ", ".join(f"${{{n}}}" for n in KNOWN)
-        )
-    if token == OPEN:
-        return "has a `${` that is not closed by `}`; write `$${` for a literal `${`"
-    return ""
+    if name is None:
+        return ("has a `${` that is not closed by `}`; write `$${` for a literal `${`"
+                if token == OPEN else "")
+    if name in KNOWN:
+        return ""
+    close = difflib.get_close_matches(name, KNOWN, n=1, cutoff=0.6)
+    hint = f" (did you mean ${{{close[0]}}}?)" if close else ""
+    shown = name if len(name) <= MAX_SHOWN else name[: MAX_SHOWN - 1] + "…"
+    return (
+        f"uses the unknown placeholder ${{{shown}}}{hint}; the known ones are "
+        + ", ".join(f"${{{n}}}" for n in KNOWN)
+    )
 
 
 def fill(value: Any, values: Mapping[str, str | None]) -> tuple[Any, frozenset[str]]:
