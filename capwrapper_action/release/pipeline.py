@@ -89,13 +89,12 @@ def _phases(config: Config, ctx: GitHubContext, result: R.RunResult, deps: Deps)
     ctx = pull_request_context(config, ctx, result, deps)
     if deps.on_started is not None:
         deps.on_started(result, ctx)
-    if not config.wait:
+    if config.wait:
+        with deps.io.group("Wait for builds"):
+            result.status = wait(config, result, deps, history)
+            record(config, result, deps)
+    else:  # then deploy is false too (an input rule): only the gate is told
         result.status = RunStatus.CREATED
-        result.gate = _gate(config, ctx, result, deps.io)  # deploy is false: an input rule
-        return
-    with deps.io.group("Wait for builds"):
-        result.status = wait(config, result, deps, history)
-        record(config, result, deps)
     if result.status == RunStatus.SUCCESS:
         deploy_phase(config, ctx, result, deps)
         download_phase(config, result, deps)
@@ -143,13 +142,11 @@ def wait(
     if not history and config.poll_interval is None and config.resume:
         history = optional_history(deps)
     left = config.timeout if deps.deadline is None else max(0.0, deps.deadline - deps.clock.now())
-    strategies = {
-        p: make_strategy(
-            config.poll_interval,
-            history_durations(history, bundle_id=_bundle_of(result, p, config), platform=p),
-        )
-        for p in result.platforms
-    }
+    strategies = {}
+    for platform, state in result.platforms.items():
+        bundle = (state.build.bundle_id if state.build else None) or config.bundle_id
+        durations = history_durations(history, bundle_id=bundle, platform=platform)
+        strategies[platform] = make_strategy(config.poll_interval, durations)
     return wait_for_builds(
         deps.client,
         result.platforms,
@@ -161,11 +158,6 @@ def wait(
         log=deps.io,
         retrier=deps.client.retrier,
     )
-
-
-def _bundle_of(result: R.RunResult, platform: Platform, config: Config) -> str | None:
-    build = result.platforms[platform].build
-    return (build.bundle_id if build else None) or config.bundle_id
 
 
 def pull_request_context(
