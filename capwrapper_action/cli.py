@@ -16,6 +16,7 @@ failed, timed out or was cancelled (the JSON is printed all the same), 2 when it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -39,11 +40,6 @@ JSON_OUTPUTS = ("builds", "deploys")  # printed as arrays, not as text holding J
 SUMMARY_HELP = "write the Markdown summary (what a job summary would show) to this file"
 
 
-def variable_of(name: str) -> str:
-    """The environment variable a secret input is read from on the command line."""
-    return FROM_ENVIRONMENT.get(name, "CAPWRAPPER_" + name.upper().replace("-", "_"))
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="capwrapper-action",
@@ -56,8 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     for spec in INPUTS:
         if spec.secret:
             continue
-        shown = runner_default(spec) or "empty"
-        text = f"{spec.help} (default: {shown})"
+        text = f"{spec.help} (default: {runner_default(spec) or 'empty'})"
         if spec.name == "summary":  # no job summary here: a file instead
             parser.add_argument("--summary", metavar="PATH", default=None, help=SUMMARY_HELP)
         elif spec.kind is Kind.BOOLEAN:
@@ -77,7 +72,7 @@ def inputs_environment(args: argparse.Namespace, environ: dict[str, str]) -> dic
     env.pop("GITHUB_STEP_SUMMARY", None)
     for spec in INPUTS:
         if spec.secret:
-            value = environ.get(variable_of(spec.name), "")
+            value = environ.get(FROM_ENVIRONMENT[spec.name], "")
         elif spec.name == "summary":
             value = "true" if args.summary else "false"
         else:
@@ -118,10 +113,8 @@ def printable(outputs: dict[str, str]) -> dict[str, object]:
     """The outputs for stdout: ``builds`` and ``deploys`` as the arrays they hold."""
     shown: dict[str, object] = dict(outputs)
     for name in JSON_OUTPUTS:
-        try:
+        with contextlib.suppress(ValueError):  # never expected: keep the text rather than lose it
             shown[name] = json.loads(outputs.get(name) or "[]")
-        except ValueError:  # never expected: keep the text rather than lose it
-            continue
     return shown
 
 
