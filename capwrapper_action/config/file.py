@@ -14,6 +14,7 @@ from capwrapper_action.config.input_spec import Context
 from capwrapper_action.config.inputs import BY_NAME, INPUT_NAMES, at_default, normalize
 from capwrapper_action.config.strict_yaml import YamlProblem, load_yaml
 from capwrapper_action.config.values import invalid, show
+from capwrapper_action.errors import ConfigError
 
 MAX_CONFIG_FILE_BYTES = 256 * 1024
 _EXAMPLE = "app-name: Example Shop"
@@ -52,27 +53,19 @@ def merge_config_file(raw: Mapping[str, str], *, workspace: Path) -> MergedInput
 def _read_mapping(path: Path, shown: str) -> dict[str, object]:
     try:
         if path.stat().st_size > MAX_CONFIG_FILE_BYTES:
-            raise invalid(
-                "config-file",
-                f"{shown} is larger than {MAX_CONFIG_FILE_BYTES // 1024} KiB",
-                _EXAMPLE,
-            )
+            raise _bad(f"{shown} is larger than {MAX_CONFIG_FILE_BYTES // 1024} KiB")
         data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        problem = f"{shown} cannot be read ({exc.strerror})"
-        raise invalid("config-file", problem, _EXAMPLE) from None
+        raise _bad(f"{shown} cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
-        raise invalid("config-file", f"{shown} is not UTF-8 text", _EXAMPLE) from None
+        raise _bad(f"{shown} is not UTF-8 text") from None
     except YamlProblem as exc:
-        raise invalid("config-file", f"{shown} is not valid YAML ({exc})", _EXAMPLE) from None
+        raise _bad(f"{shown} is not valid YAML ({exc})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise invalid(
-            "config-file",
-            f"{shown} must hold a mapping of input names to values, not a {type(data).__name__}",
-            _EXAMPLE,
-        )
+        kind = type(data).__name__
+        raise _bad(f"{shown} must hold a mapping of input names to values, not a {kind}")
     for key in data:
         _check_key(key, shown)
     return data
@@ -81,13 +74,14 @@ def _read_mapping(path: Path, shown: str) -> dict[str, object]:
 def _check_key(key: object, shown: str) -> None:
     spec = BY_NAME.get(key) if isinstance(key, str) else None
     if spec is not None and spec.not_in_file:
-        raise invalid("config-file", f"{shown} sets '{key}': {spec.not_in_file}", _EXAMPLE)
+        raise _bad(f"{shown} sets '{key}': {spec.not_in_file}")
     if spec is None:
         close = difflib.get_close_matches(str(key).replace("_", "-").lower(), INPUT_NAMES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise invalid(
-            "config-file",
-            f"{shown} has an unknown key {show(str(key))}{hint}; its keys are "
-            "the action's input names",
-            _EXAMPLE,
-        )
+        unknown = f"{shown} has an unknown key {show(str(key))}{hint}"
+        raise _bad(f"{unknown}; its keys are the action's input names")
+
+
+def _bad(problem: str) -> ConfigError:
+    """An error of ``config-file``, with an example of what the file holds."""
+    return invalid("config-file", problem, _EXAMPLE)
