@@ -53,7 +53,7 @@ def _api_key(text: str, ctx: Context) -> str:
 
 
 def _download_path(text: str, ctx: Context) -> Path:
-    return P.download_path(text, workspace=ctx.workspace)
+    return P.workspace_path("download-path", text, workspace=ctx.workspace)
 
 
 def _config_file(text: str, ctx: Context) -> Path | None:

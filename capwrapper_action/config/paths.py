@@ -35,27 +35,22 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def download_path(value: str, *, workspace: Path) -> Path:
-    return workspace_path("download-path", value, workspace=workspace)
-
-
-def workspace_path(name: str, value: str, *, workspace: Path, example: str = "") -> Path:
-    """``value`` resolved against the workspace; refused when absolute or outside it
-    (symbolic links included)."""
+def workspace_path(name: str, value: str, *, workspace: Path) -> Path:
+    """``value`` resolved against the workspace (``download-path``); refused when absolute
+    or outside it (symbolic links included)."""
     if not value:
-        raise invalid(name, "is empty; give a path relative to the workspace", example)
+        raise invalid(name, "is empty; give a path relative to the workspace")
     if value.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", value):
         raise invalid(
             name,
             f"{show(value)} is not relative to the workspace (in the container the "
             "workspace is /github/workspace, not the runner's path)",
-            example,
         )
     root = workspace.resolve()
     try:
         target = (root / value).resolve()
     except (OSError, ValueError) as exc:  # a NUL byte, a name too long, a loop of links
-        raise invalid(name, f"{show(value)} is not a usable path ({exc})", example) from None
+        raise invalid(name, f"{show(value)} is not a usable path ({exc})") from None
     if not target.is_relative_to(root):
-        raise invalid(name, f"{show(value)} leads outside the workspace", example)
+        raise invalid(name, f"{show(value)} leads outside the workspace")
     return target

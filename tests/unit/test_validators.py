@@ -616,7 +616,7 @@ def test_poll_interval_bad(text: str, words: list[str]) -> None:
     ],
 )
 def test_download_path_good(tmp_path: Path, text: str, relative: str) -> None:
-    result = P.download_path(text, workspace=tmp_path)
+    result = P.workspace_path("download-path", text, workspace=tmp_path)
     assert result == (tmp_path / relative).resolve()
     assert result.is_absolute()
 
@@ -635,14 +635,22 @@ def test_download_path_good(tmp_path: Path, text: str, relative: str) -> None:
     ],
 )
 def test_download_path_bad(tmp_path: Path, text: str, words: list[str]) -> None:
-    _fails(lambda: P.download_path(text, workspace=tmp_path), "download-path", *words)
+    _fails(
+        lambda: P.workspace_path("download-path", text, workspace=tmp_path),
+        "download-path",
+        *words,
+    )
 
 
 def test_download_path_through_a_symlink_leading_out_is_refused(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
     (workspace / "link").symlink_to(tmp_path)
-    _fails(lambda: P.download_path("link/out", workspace=workspace), "download-path", "outside")
+    _fails(
+        lambda: P.workspace_path("download-path", "link/out", workspace=workspace),
+        "download-path",
+        "outside",
+    )
 
 
 def test_examples_cover_every_input_and_are_valid_where_checkable() -> None:
