@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ from capwrapper_action.config import paths as P
 from capwrapper_action.config import urls as U
 from capwrapper_action.config import values as V
 from capwrapper_action.config.input_spec import Context, Input, Kind
+from capwrapper_action.release.semver import Bump
 
 T = TypeVar("T")
 
@@ -37,15 +39,7 @@ def _optional(parse: Callable[[str], T]) -> Callable[[str], T | None]:
 
 
 def _flag(name: str) -> Callable[[str | bool, Context], bool]:
-    return lambda value, _ctx: V.boolean(name, value)
-
-
-def _duration(name: str) -> Callable[[str], float]:
-    return lambda text: V.duration(name, text)
-
-
-def _options(name: str, reserved: Mapping[str, str]) -> Callable[[object, Context], Any]:
-    return lambda value, _ctx: C.options(name, value, reserved=reserved)
+    return _plain(partial(V.boolean, name))
 
 
 def _api_key(text: str, ctx: Context) -> str:
@@ -78,13 +72,15 @@ INPUTS: tuple[Input[Any], ...] = (
           help="reverse-domain bundle id"),
     Input("version", _TEXT, _plain(V.version), default="auto", example="1.4.0 (or auto)",
           help="semantic version to build, or auto (one bump above the highest built)"),
-    Input("version-bump", _TEXT, _plain(V.version_bump), default="patch",
-          example="patch (or minor, major)", help="which part auto raises: patch, minor, major"),
+    Input("version-bump", _TEXT, _plain(partial(V.one_of, "version-bump", Bump)),
+          default="patch", example="patch (or minor, major)",
+          help="which part auto raises: patch, minor, major"),
     Input("platforms", _LIST, _plain(C.platforms), default="android, ios", fallback=(),
           example="android, ios", help="android and/or ios"),
     Input("permissions", _LIST, _plain(C.permissions), example="camera, gps, notifications",
           help="native permissions, separated by commas"),
-    Input("build-options", _MAP, _options("build-options", C.BUILD_RESERVED),
+    Input("build-options", _MAP,
+          _plain(partial(C.options, "build-options", reserved=C.BUILD_RESERVED)),
           example='{"field": "value"} (or field: value lines)',
           help="YAML or JSON mapping merged into each create-build request"),
     Input("build-id", _LINES, _plain(C.build_id), field="resume", fallback=(),
@@ -94,9 +90,9 @@ INPUTS: tuple[Input[Any], ...] = (
           help="make new builds even when this commit already has builds of these settings"),
     Input("wait", _BOOL, _flag("wait"), default="true", example="true (or false)",
           help="wait for the builds to finish"),
-    Input("timeout", _TEXT, _plain(_duration("timeout")), default="30m",
+    Input("timeout", _TEXT, _plain(partial(V.duration, "timeout")), default="30m",
           example="30m (or 1800, 90s, 1h30m)", help="longest wait for all builds, as 45m or 1h30m"),
-    Input("queue-timeout", _TEXT, _plain(_optional(_duration("queue-timeout"))),
+    Input("queue-timeout", _TEXT, _plain(_optional(partial(V.duration, "queue-timeout"))),
           example="10m (or empty for no separate limit)",
           help="fail early when a build is still queued after this long"),
     Input("poll-interval", _TEXT, _plain(V.poll_interval), default="auto",
@@ -108,7 +104,8 @@ INPUTS: tuple[Input[Any], ...] = (
           help="deploy the finished builds to the stores"),
     Input("deploy-labels", _LINES, _plain(C.deploy_labels), example="deploy, release",
           help="deploy only when the pull request carries one of these labels"),
-    Input("deploy-options", _MAP, _options("deploy-options", C.DEPLOY_RESERVED),
+    Input("deploy-options", _MAP,
+          _plain(partial(C.options, "deploy-options", reserved=C.DEPLOY_RESERVED)),
           example='{"track": "internal"}', help="YAML or JSON mapping merged into each deploy"),
     Input("download", _BOOL, _flag("download"), default="false", example="false (or true)",
           help="download each successful build's binary"),
@@ -118,8 +115,8 @@ INPUTS: tuple[Input[Any], ...] = (
           help="write the Markdown summary"),
     Input("summary-download-links", _BOOL, _flag("summary-download-links"), default="false",
           example="false (or true)", help="put the signed download links into the summary"),
-    Input("pr-comment", _TEXT, _plain(V.pr_comment), default="auto",
-          example="auto (or always, never)", fallback=V.PrComment.AUTO,
+    Input("pr-comment", _TEXT, _plain(partial(V.one_of, "pr-comment", V.PrComment)),
+          default="auto", example="auto (or always, never)", fallback=V.PrComment.AUTO,
           help="comment on the pull request: auto, always or never"),
     Input("pr-comment-download-links", _BOOL, _flag("pr-comment-download-links"),
           default="false", example="false (or true)",

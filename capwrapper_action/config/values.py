@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import StrEnum
+from typing import TypeVar
 
 from capwrapper_action.errors import ConfigError
-from capwrapper_action.release.semver import AUTO, Auto, Bump, Version
+from capwrapper_action.release.semver import AUTO, Auto, Version
 
 MAX_DURATION = 6 * 3600.0  # GitHub-hosted runners stop a job after 6 hours
 MAX_APP_NAME = 100
@@ -35,6 +36,11 @@ _TRUE = ("true", "True", "TRUE")
 _FALSE = ("false", "False", "FALSE")
 _SHOWN_AS_ESCAPE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+_NOT_HEADER_SAFE = (
+    "contains white space or a character that cannot be sent in an HTTP header "
+    "(the value is not shown)"
+)
+E = TypeVar("E", bound=StrEnum)
 
 
 def invalid(name: str, problem: str, example: str = "") -> ConfigError:
@@ -90,11 +96,7 @@ def api_key(value: str, *, empty_problem: str) -> str:
     if value.lower().startswith("bearer "):
         raise invalid("api-key", "starts with 'Bearer '; give the key alone, the action adds it")
     if not _HEADER_SAFE.fullmatch(value):
-        raise invalid(
-            "api-key",
-            "contains white space or a character that cannot be sent in an HTTP "
-            "header (the value is not shown); copy the key again into the secret",
-        )
+        raise invalid("api-key", f"{_NOT_HEADER_SAFE}; copy the key again into the secret")
     return value
 
 
@@ -103,11 +105,7 @@ def github_token(value: str) -> str:
     if value == UNEVALUATED_TOKEN:
         return ""
     if value and not _HEADER_SAFE.fullmatch(value):
-        raise invalid(
-            "github-token",
-            "contains white space or a character that cannot be sent in an "
-            "HTTP header (the value is not shown)",
-        )
+        raise invalid("github-token", _NOT_HEADER_SAFE)
     return value
 
 
@@ -186,12 +184,13 @@ def version(value: str) -> Version | Auto:
     raise invalid("version", f"{show(value)} is not a semantic version (MAJOR.MINOR.PATCH){hint}")
 
 
-def version_bump(value: str) -> Bump:
+def one_of(name: str, choices: type[E], value: str) -> E:
+    """A member of ``choices`` (``Bump``, ``PrComment``), in any case."""
     try:
-        return Bump(value.lower())
+        return choices(value.lower())
     except ValueError:
-        names = ", ".join(Bump)
-        raise invalid("version-bump", f"{show(value)} is not one of {names}") from None
+        names = ", ".join(choices)
+        raise invalid(name, f"{show(value)} is not one of {names}") from None
 
 
 class PrComment(StrEnum):
@@ -200,14 +199,6 @@ class PrComment(StrEnum):
     AUTO = "auto"  # when the token may; otherwise one warning
     ALWAYS = "always"  # failing to comment fails the step
     NEVER = "never"
-
-
-def pr_comment(value: str) -> PrComment:
-    try:
-        return PrComment(value.lower())
-    except ValueError:
-        names = ", ".join(PrComment)
-        raise invalid("pr-comment", f"{show(value)} is not one of {names}") from None
 
 
 # --- booleans, durations, paths --------------------------------------------------------------

@@ -15,6 +15,7 @@ from capwrapper_action.config import urls as U
 from capwrapper_action.config import values as V
 from capwrapper_action.config.inputs import BY_NAME
 from capwrapper_action.errors import ConfigError
+from capwrapper_action.release.semver import Bump
 
 SECRET = "sk_live_TOPSECRET123"
 
@@ -292,12 +293,12 @@ def test_version_bad(text: str, words: list[str]) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [("patch", "patch"), ("Minor", "minor")])
 def test_version_bump_good(text: str, expected: str) -> None:
-    assert V.version_bump(text) == expected
+    assert V.one_of("version-bump", Bump, text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "micro", "build", "1"])
 def test_version_bump_bad(text: str) -> None:
-    _fails(lambda: V.version_bump(text), "version-bump", "patch, minor, major")
+    _fails(lambda: V.one_of("version-bump", Bump, text), "version-bump", "patch, minor, major")
 
 
 # --- lists -----------------------------------------------------------------------------------
