@@ -65,10 +65,6 @@ class Input(Generic[T]):
     def attribute(self) -> str:
         return self.field or self.name.replace("-", "_")
 
-    @property
-    def limit(self) -> int:
-        return C.MAX_MAPPING_BYTES if self.kind is Kind.MAPPING else MAX_TEXT
-
     def read(self, value: object, ctx: Context) -> T:
         """The typed value of ``value`` (an ``INPUT_*`` text or a config file's YAML value)."""
         try:
@@ -95,8 +91,9 @@ class Input(Generic[T]):
         return self._text(_scalar_text(value))
 
     def _text(self, text: str) -> str:
+        limit = C.MAX_MAPPING_BYTES if self.kind is Kind.MAPPING else MAX_TEXT
         multiline, secret = self.kind.multiline, self.secret
-        return V.check_text(self.name, text, limit=self.limit, multiline=multiline, secret=secret)
+        return V.check_text(self.name, text, limit=limit, multiline=multiline, secret=secret)
 
 
 def _scalar_text(value: object) -> str:

@@ -132,10 +132,6 @@ INPUT_NAMES: tuple[str, ...] = tuple(BY_NAME)
 SECRET_INPUTS = frozenset(spec.name for spec in INPUTS if spec.secret)
 
 
-def example(name: str) -> str:
-    return BY_NAME[name].example
-
-
 def normalize(name: str, value: str) -> str:
     """Surrounding white space removed; for YAML inputs only blank lines and the common
     indentation, so that a block list or mapping keeps its shape."""

@@ -13,7 +13,7 @@ from capwrapper_action.api.models import Platform
 from capwrapper_action.config import values as V
 from capwrapper_action.config.file import MergedInputs, merge_config_file
 from capwrapper_action.config.input_spec import Context, Input
-from capwrapper_action.config.inputs import BY_NAME, INPUT_NAMES, INPUTS, at_default, example
+from capwrapper_action.config.inputs import BY_NAME, INPUT_NAMES, INPUTS, at_default
 from capwrapper_action.config.lists import ResumeRef
 from capwrapper_action.config.paths import DEFAULT_CONFIG_FILE
 from capwrapper_action.config.values import PrComment
@@ -78,14 +78,14 @@ class ConfigErrors(ConfigError):
 class _Parser:
     """Runs each input's parser, keeping the first error of every input."""
 
-    def __init__(self, merged: MergedInputs, ctx: Context) -> None:
+    def __init__(self, merged: MergedInputs, ctx: Context, setting: Setting) -> None:
         self.values = merged.values
         self.ctx = ctx
         self.errors: list[ConfigError] = []
         file = merged.config_file
         self.source = file.relative_to(ctx.workspace).as_posix() if file else ""
         self.from_file = merged.from_file
-        self.setting: Setting = workflow_setting
+        self.setting = setting
 
     def get(self, spec: Input[Any]) -> Any:
         try:
@@ -125,13 +125,14 @@ def parse_config(
     how the user sets an input (``ActionIO.setting``), for the hints."""
     workspace = workspace_of(env)
     merged = merge_config_file(raw, workspace=workspace)
-    p = _Parser(merged, Context(workspace, api_key_missing=empty_api_key_problem(env)))
-    p.setting = setting
+    ctx = Context(workspace, api_key_missing=empty_api_key_problem(env))
+    p = _Parser(merged, ctx, setting)
     values = {spec.attribute: p.get(spec) for spec in INPUTS}
     config = Config(**values, workspace=workspace, from_file=merged.from_file)
     config = _check_together(config, p)
     p.raise_errors()
-    return replace(config, warnings=_warnings(p.values))
+    found = (V.unitless_warning(name, p.values.get(name)) for name in ("timeout", "queue-timeout"))
+    return replace(config, warnings=tuple(text for text in found if text))
 
 
 def _check_together(config: Config, p: _Parser) -> Config:
@@ -156,7 +157,7 @@ def _check_together(config: Config, p: _Parser) -> Config:
                 f"is false, but {what} {'is' if len(needs) == 1 else 'are'} true: only a "
                 "finished build can be deployed or downloaded, so the action must wait for "
                 f"the builds. Set `{p.setting('wait', 'true')}`, or {off}.",
-                example("wait"),
+                BY_NAME["wait"].example,
             )
         )
     return _resume_platforms(config, p)
@@ -178,7 +179,7 @@ def _required(config: Config, p: _Parser) -> None:
             given = p.setting(name, BY_NAME[name].example)
             problem = f"is empty; it is required unless 'build-id' is given: give `{given}`, "
             problem += f"{where}."
-            p.add(ConfigError(name, problem, example(name)))
+            p.add(ConfigError(name, problem, BY_NAME[name].example))
 
 
 def _resume_platforms(config: Config, p: _Parser) -> Config:
@@ -192,15 +193,10 @@ def _resume_platforms(config: Config, p: _Parser) -> Config:
                 "build-id",
                 f"names {', '.join(named)} but 'platforms' is "
                 f"{', '.join(config.platforms)}; leave 'platforms' out when resuming.",
-                example("build-id"),
+                BY_NAME["build-id"].example,
             )
         )
     return replace(config, platforms=named)
-
-
-def _warnings(values: Mapping[str, object]) -> tuple[str, ...]:
-    found = (V.unitless_warning(name, values.get(name)) for name in ("timeout", "queue-timeout"))
-    return tuple(text for text in found if text)
 
 
 # --- an empty api-key ------------------------------------------------------------------------
