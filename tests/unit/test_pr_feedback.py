@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, cast
 
 import github
 import pytest
+import requests
 
 from capwrapper_action.api.models import Build
 from capwrapper_action.config.values import PrComment
@@ -190,3 +191,35 @@ def test_a_cancelled_run_does_not_retry() -> None:
     assert issue.posts == 1
     assert clock.sleeps == []
     assert any("cancelled before the write could be retried" in n for n in res.notes)
+
+
+class FailingIssue(Issue):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def create_comment(self, body: str) -> Comment:
+        raise self.error
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (github.GithubException(403, {"message": "Resource not accessible by integration"}, None),
+     "the token may not write comments on this pull request "
+     "(403: Resource not accessible by integration). Give the job `permissions: pull-requests"),
+    (github.GithubException(401, {"message": "Bad  credentials\nfor tok"}, None),
+     "the GitHub API rejected the token (401: Bad credentials for ***). Check `github-token`."),
+    (github.GithubException(500, {"message": "  "}, None), "the GitHub API answered HTTP 500."),
+    (github.GithubException(502, "not JSON", None), "the GitHub API answered HTTP 502."),
+    (github.RateLimitExceededException(403, {"message": "API rate limit exceeded"}, None),
+     "the GitHub API rate limit of this token is exhausted."),
+    (requests.ConnectionError("refused"),
+     "the GitHub API at https://api.github.com could not be reached (ConnectionError)."),
+    (ValueError("odd"), "unexpected ValueError while writing the comment."),
+])
+def test_each_way_a_write_fails_is_said_in_words(error: Exception, reason: str) -> None:
+    made, _ = feedback(FailingIssue(error), "auto")
+    res = result("success", RunStatus.SUCCESS)
+    made.finish(res)
+    assert res.status == RunStatus.SUCCESS
+    (note,) = res.notes
+    assert note.startswith(f"Could not write the comment on pull request #12: {reason}")
