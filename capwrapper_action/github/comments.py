@@ -22,9 +22,8 @@ import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
-import requests
-
 from capwrapper_action.errors import CancelledError
+from capwrapper_action.github.context import explain
 
 if TYPE_CHECKING:
     from github import Github
@@ -104,23 +103,9 @@ def _find(comments: Iterable[IssueComment], marker: str) -> IssueComment | None:
 
 
 def _explain(exc: BaseException, api_url: str, token: str) -> CommentError:
-    import github
-
-    if isinstance(exc, github.RateLimitExceededException):
-        return CommentError("the GitHub API rate limit of this token is exhausted")
-    if isinstance(exc, github.GithubException):
-        said = _message(exc.data, token)
-        status = exc.status
-        refused = _REFUSALS.get(status)
-        if refused is not None:
-            what, hint = refused
-            return CommentError(f"{what} ({status}{said})", hint=hint, forbidden=True)
-        return CommentError(f"the GitHub API answered HTTP {status}{said}")
-    if isinstance(exc, requests.RequestException):
-        return CommentError(
-            f"the GitHub API at {api_url} could not be reached ({type(exc).__name__})"
-        )
-    return CommentError(f"unexpected {type(exc).__name__} while writing the comment")
+    said = _message(getattr(exc, "data", None), token)
+    why, hint, refused = explain(exc, api_url, _REFUSALS, doing="writing the comment", said=said)
+    return CommentError(why, hint=hint, forbidden=refused)
 
 
 _REFUSALS: dict[int, tuple[str, str]] = {

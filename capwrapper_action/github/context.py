@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -44,8 +44,8 @@ GithubFactory = Callable[[str, str], "Github"]
 Found = tuple[int | None, tuple[str, ...], PullDetails | None]  # number, labels, details
 
 
-def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2) -> Github:
-    """A PyGithub client for ``api_url`` with short timeouts and no throttling. Its GETs are
+def make_github(api_url: str, token: str, *, retries: int = 2) -> Github:
+    """A PyGithub client for ``api_url`` with a 10 s timeout and no throttling. Its GETs are
     retried ``retries`` times within a second by urllib3, on the statuses ``retry`` deems
     transient (``retry.quick_get_retry``); longer outages are left to ``Retrier.call``
     around the calls that matter (the label lookup)."""
@@ -53,7 +53,7 @@ def make_github(api_url: str, token: str, *, timeout: int = 10, retries: int = 2
 
     retry = quick_get_retry(retries)
     return github.Github(
-        base_url=api_url, auth=github.Auth.Token(token), timeout=timeout, retry=retry,
+        base_url=api_url, auth=github.Auth.Token(token), timeout=10, retry=retry,
         lazy=True, seconds_between_requests=None, seconds_between_writes=None,
         user_agent="capwrapper-action",
     )
@@ -67,12 +67,9 @@ def enrich(
     github_factory: GithubFactory | None = None,
     retrier: Retrier | None = None,
 ) -> GitHubContext:
-    """``ctx`` with the pull request and its labels as the API has them now.
-
-    Asks the API when ``need_labels`` (for the label gate), or, without it, only to find the
-    pull request of a commit whose event names none. On any failure returns ``ctx`` with the
-    payload's labels and, when labels were needed, ``labels_error`` saying why.
-    """
+    """``ctx`` with the pull request and its labels as the API has them now. Asks the API
+    when ``need_labels`` (for the label gate), or, without it, only to find the pull request
+    of a commit whose event names none; on a failure the payload's labels stay."""
     if ctx.pull_request is None and ctx.commit_sha is None:
         return ctx
     if ctx.pull_request is not None and not need_labels:
@@ -92,7 +89,7 @@ def enrich(
     except CancelledError:
         raise
     except Exception as exc:  # labels must never end the run: say why instead
-        why, hint = _why(exc, ctx.api_url)
+        why, hint, _ = explain(exc, ctx.api_url, _STATUS_REASONS, doing="asking the GitHub API")
         return _fallback(ctx, _scrub(why, token), need_labels, hint)
     return replace(
         ctx, pull_request=number, labels=labels, labels_source=SOURCE_API, pull=details
@@ -117,12 +114,12 @@ def with_commit_message(
         return ctx, ""
     if not token.strip() or not ctx.repository:
         return ctx, "`github-token` is empty" if ctx.repository else "GITHUB_REPOSITORY is not set"
-    factory = github_factory or make_github
     try:
-        repo = factory(ctx.api_url, token).get_repo(ctx.repository)
+        repo = (github_factory or make_github)(ctx.api_url, token).get_repo(ctx.repository)
         message = repo.get_commit(ctx.commit_sha).commit.message
     except Exception as exc:  # a placeholder must never end the run: say why instead
-        return ctx, _scrub(_why(exc, ctx.api_url)[0], token)
+        why = explain(exc, ctx.api_url, _STATUS_REASONS, doing="asking the GitHub API")[0]
+        return ctx, _scrub(why, token)
     text = message[:65536] if isinstance(message, str) else None
     return replace(ctx, commit_message=text), ""
 
@@ -152,8 +149,7 @@ _PERMISSION_HINT = (
 
 
 def _fallback(ctx: GitHubContext, why: str, need_labels: bool, hint: str = "") -> GitHubContext:
-    """``ctx`` with ``labels_error`` set when the labels were needed: the payload's labels may
-    be out of date (a re-run replays the old event), so the gate does not decide on them."""
+    """``ctx`` with ``labels_error`` saying ``why`` when the labels were needed."""
     if not need_labels:
         return ctx
     what = (
@@ -166,24 +162,30 @@ def _fallback(ctx: GitHubContext, why: str, need_labels: bool, hint: str = "") -
     return replace(ctx, labels_error=message, labels_hint=hint)
 
 
-def _why(exc: BaseException, api_url: str) -> tuple[str, str]:
-    """What went wrong, and what to do about it (may be empty)."""
+def explain(
+    exc: BaseException, api_url: str, refusals: Mapping[int, tuple[str, str]], *,
+    doing: str, said: str = "",
+) -> tuple[str, str, bool]:
+    """What went wrong with a GitHub API call, what to do about it (may be empty), and whether
+    the token was refused (a status of ``refusals``). ``said``: GitHub's message, if shown."""
     import github
 
     if isinstance(exc, github.RateLimitExceededException):
-        return "the GitHub API rate limit of this token is exhausted", ""
+        return "the GitHub API rate limit of this token is exhausted", "", False
     if isinstance(exc, github.GithubException):
-        known = _STATUS_REASONS.get(exc.status)
-        return known or (f"the GitHub API answered HTTP {exc.status}", "")
+        if exc.status in refusals:
+            what, hint = refusals[exc.status]
+            return f"{what} ({exc.status}{said})", hint, True
+        return f"the GitHub API answered HTTP {exc.status}{said}", "", False
     if isinstance(exc, requests.RequestException):
-        return f"the GitHub API at {api_url} could not be reached ({type(exc).__name__})", ""
-    return f"unexpected {type(exc).__name__} while asking the GitHub API", ""
+        return f"the GitHub API at {api_url} could not be reached ({type(exc).__name__})", "", False
+    return f"unexpected {type(exc).__name__} while {doing}", "", False
 
 
 _STATUS_REASONS: dict[int, tuple[str, str]] = {
-    401: ("the GitHub API rejected the token (401)", " Check `github-token`."),
-    403: ("the token lacks permission to read pull requests (403)", _PERMISSION_HINT),
-    404: ("the repository or pull request is not visible to this token (404)", _PERMISSION_HINT),
+    401: ("the GitHub API rejected the token", " Check `github-token`."),
+    403: ("the token lacks permission to read pull requests", _PERMISSION_HINT),
+    404: ("the repository or pull request is not visible to this token", _PERMISSION_HINT),
 }
 
 
