@@ -166,9 +166,8 @@ class GitHubIO(ActionIO):
 
     setting = staticmethod(workflow_setting)
 
-    def _command(self, name: str, message: str, **props: str) -> None:
-        prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v)
-        head = f"::{name} {prop_text}::" if prop_text else f"::{name}::"
+    def _command(self, name: str, message: str, title: str = "") -> None:
+        head = f"::{name} title={escape_property(title)}::" if title else f"::{name}::"
         self._write(_writable(head + escape_data(message)))
 
     def mask(self, secret: str) -> None:
