@@ -96,9 +96,8 @@ class PullRequestFeedback:
                 self._safely(result, in_progress=True)
 
     def finish(self, result: RunResult, *, cancelled: bool = False) -> bool:
-        """The final comment or note, after the report. A write that failed for good is
-        added to the outputs and the summary (with ``always`` it fails a run that had not
-        failed). False when those files could not be written."""
+        """The final comment or note. A write that failed for good is added to the outputs
+        and summary (``always``: it fails a run that had not failed); False if they were not."""
         failure: Failure | None = None
         if self._living() or self._release_target():
             with self.io.group(TITLE):

@@ -194,9 +194,8 @@ class CommitRecord:
         self.log.info(f"{state.platform}: recorded on the commit: {value}, {description}")
 
     def _call(self, fn: Callable[[], object], what: str) -> None:
-        """``fn()``, retried on transient failures for up to ``RECORD_PATIENCE``; tried once
-        after a cancel (no waits then) and while GitHub is known to be failing (the last call
-        failed: later ones do not stall the run again)."""
+        """``fn()``, retried for up to ``RECORD_PATIENCE``; tried once after a cancel (no waits
+        then) and while GitHub is known to be failing (later calls do not stall the run again)."""
         retrier = self.retrier
         if self.failing or retrier.cancel.is_set():
             fn()
