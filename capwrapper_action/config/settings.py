@@ -16,7 +16,6 @@ from capwrapper_action.config.input_spec import Context, Input
 from capwrapper_action.config.inputs import BY_NAME, INPUT_NAMES, INPUTS, at_default
 from capwrapper_action.config.lists import ResumeRef
 from capwrapper_action.config.paths import DEFAULT_CONFIG_FILE
-from capwrapper_action.config.values import PrComment
 from capwrapper_action.errors import ActionError, ConfigError
 from capwrapper_action.ghio import Setting, workflow_setting
 from capwrapper_action.github.event import is_fork, load_payload
@@ -51,7 +50,7 @@ class Config:
     download_path: Path  # absolute, inside the workspace
     summary: bool
     summary_download_links: bool
-    pr_comment: PrComment
+    pr_comment: V.PrComment
     pr_comment_download_links: bool
     config_file: Path | None  # the file that was read, if any
     dry_run: bool
@@ -99,6 +98,10 @@ class _Parser:
             problem = f"{exc.problem.rstrip('.')} (set in {self.source})."
             exc = ConfigError(exc.input_name, problem, exc.example)
         self.errors.append(exc)
+
+    def refuse(self, name: str, problem: str) -> None:
+        """A rule across inputs is broken: ``problem`` of input ``name``, with its example."""
+        self.add(ConfigError(name, problem, BY_NAME[name].example))
 
     def failed(self, name: str) -> bool:
         return any(e.input_name == name for e in self.errors)
@@ -151,14 +154,11 @@ def _check_together(config: Config, p: _Parser) -> Config:
     if not config.wait and needs and not p.failed("wait"):
         what = " and ".join(f"'{name}'" for name in needs)
         off = ", ".join(f"`{p.setting(name, 'false')}`" for name in needs)
-        p.add(
-            ConfigError(
-                "wait",
-                f"is false, but {what} {'is' if len(needs) == 1 else 'are'} true: only a "
-                "finished build can be deployed or downloaded, so the action must wait for "
-                f"the builds. Set `{p.setting('wait', 'true')}`, or {off}.",
-                BY_NAME["wait"].example,
-            )
+        p.refuse(
+            "wait",
+            f"is false, but {what} {'is' if len(needs) == 1 else 'are'} true: only a finished "
+            "build can be deployed or downloaded, so the action must wait for the builds. "
+            f"Set `{p.setting('wait', 'true')}`, or {off}.",
         )
     return _resume_platforms(config, p)
 
@@ -179,7 +179,7 @@ def _required(config: Config, p: _Parser) -> None:
             given = p.setting(name, BY_NAME[name].example)
             problem = f"is empty; it is required unless 'build-id' is given: give `{given}`, "
             problem += f"{where}."
-            p.add(ConfigError(name, problem, BY_NAME[name].example))
+            p.refuse(name, problem)
 
 
 def _resume_platforms(config: Config, p: _Parser) -> Config:
@@ -188,13 +188,10 @@ def _resume_platforms(config: Config, p: _Parser) -> Config:
         return config  # a bare id: the API tells the platform later
     chosen = at_default("platforms", p.values.get("platforms", ""))
     if not chosen and not p.failed("platforms") and set(named) != set(config.platforms):
-        p.add(
-            ConfigError(
-                "build-id",
-                f"names {', '.join(named)} but 'platforms' is "
-                f"{', '.join(config.platforms)}; leave 'platforms' out when resuming.",
-                BY_NAME["build-id"].example,
-            )
+        p.refuse(
+            "build-id",
+            f"names {', '.join(named)} but 'platforms' is {', '.join(config.platforms)}; "
+            "leave 'platforms' out when resuming.",
         )
     return replace(config, platforms=named)
 
