@@ -32,11 +32,6 @@ class Kind(Enum):
     def multiline(self) -> bool:
         return self in (Kind.LIST, Kind.LINES, Kind.MAPPING)
 
-    @property
-    def yaml(self) -> bool:
-        """The text may be YAML in a block: its indentation is kept."""
-        return self in (Kind.LIST, Kind.MAPPING)
-
 
 @dataclass(frozen=True)
 class Context:

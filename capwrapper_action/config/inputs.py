@@ -138,7 +138,7 @@ def normalize(name: str, value: str) -> str:
     kind = BY_NAME[name].kind
     if kind.multiline:
         value = value.replace("\r\n", "\n")
-    if kind.yaml:
+    if kind in (Kind.LIST, Kind.MAPPING):  # may be YAML in a block
         return textwrap.dedent(value.lstrip("\n").rstrip()).strip("\n")
     return value.strip()
 
@@ -186,9 +186,7 @@ def action_inputs(descriptions: Mapping[str, str]) -> dict[str, dict[str, object
         )
     inputs: dict[str, dict[str, object]] = {}
     for spec in INPUTS:
-        entry: dict[str, object] = {"description": descriptions[spec.name]}
-        entry["required"] = spec.required
+        inputs[spec.name] = {"description": descriptions[spec.name], "required": spec.required}
         if not spec.required:
-            entry["default"] = spec.default
-        inputs[spec.name] = entry
+            inputs[spec.name]["default"] = spec.default
     return inputs

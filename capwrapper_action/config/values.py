@@ -173,8 +173,7 @@ def version(value: str) -> Version | Auto:
         raise invalid("version", "is empty; give a semantic version or auto")
     if value.lower() == AUTO:
         return AUTO
-    parsed = Version.try_parse(value)
-    if parsed is not None:
+    if (parsed := Version.try_parse(value)) is not None:
         return parsed
     hint = ""
     if value[:1] in ("v", "V") and Version.try_parse(value[1:]) is not None:
@@ -201,7 +200,7 @@ class PrComment(StrEnum):
     NEVER = "never"
 
 
-# --- booleans, durations, paths --------------------------------------------------------------
+# --- booleans, durations ---------------------------------------------------------------------
 
 
 def boolean(name: str, value: str | bool) -> bool:
@@ -209,10 +208,8 @@ def boolean(name: str, value: str | bool) -> bool:
     file's YAML boolean is taken as it is."""
     if isinstance(value, bool):
         return value
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
+    if value in _TRUE + _FALSE:
+        return value in _TRUE
     raise invalid(name, f"{show(value)} is not a boolean; use true or false")
 
 
