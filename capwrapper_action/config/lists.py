@@ -1,9 +1,6 @@
 """Parsers of the inputs that hold several values: the lists (``platforms``, ``permissions``,
 ``deploy-labels``), the mappings (``build-options``, ``deploy-options``) and the build ids to
 resume (``build-id``). Errors as in ``values``.
-
-A list parser takes the workflow's text or the list a config file gave (its items already
-checked to be plain words); a mapping parser takes text or the mapping the file gave.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""One parser per kind of input value: here the single values (secrets, names, versions,
-booleans, durations) and the checks every input goes through; ``urls`` has the URLs, ``paths``
-the paths in the workspace, ``lists`` the lists, mappings and build ids. The input table
-(``inputs``) says which parser reads which input.
+"""The parsers of single values (secrets, names, versions, booleans, durations) and the checks
+every input goes through.
 
 Each parser takes the text of one input (already stripped by ``inputs.normalize``; a config
 file's YAML value where the input takes a boolean, list or mapping) and returns the typed
