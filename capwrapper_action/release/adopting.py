@@ -119,9 +119,7 @@ def _found(
                               "Capwrapper does not know; ignoring the record")
         else:
             return Adoption(build, FROM_RECORD, record.deploy_id, record.deploy_unknown)
-    if pinned is None:
-        return None
-    listed = history.find(platform, pinned)
+    listed = None if pinned is None else history.find(platform, pinned)
     return None if listed is None else Adoption(listed, FROM_HISTORY)
 
 

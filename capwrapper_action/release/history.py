@@ -108,9 +108,7 @@ def read_history(
             if (build.bundle_id or "").strip().lower() != wanted_bundle:
                 continue
             history.builds.append(build)
-            for platform in platforms:
-                if not _on(build, platform):
-                    continue
+            for platform in (p for p in platforms if _on(build, p)):
                 history.newest.setdefault(platform, build)
                 have = Version.try_parse(build.version)
                 if pinned_version is None or (have is not None and have <= pinned_version):
