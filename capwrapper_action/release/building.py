@@ -1,8 +1,7 @@
 """Creating the builds a run needs: one version for all of them, checked before any create,
 and chosen again when another build takes it in the meantime.
 
-- **Version.** A pinned version is sent as given; ``auto`` is one bump above the newest build
-  of the bundle id on the requested platforms (``release.history``), the same for all of them.
+- **Version.** A pinned version is sent as given; ``auto`` as ``release.history`` resolves it.
 - **Pre-flight.** Before the first create, the version is checked against each platform's
   newest build: when any platform would refuse it, nothing is created and the error says which
   platform holds which version (no orphan build on the platform that would have accepted it).
