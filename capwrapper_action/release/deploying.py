@@ -54,10 +54,9 @@ def deploy_builds(
                      "not deploying it again")
             continue
         log.info(f"{platform}: deploying {build.id}")
-        key = deploy_key(run_key, platform, build.id)
         try:
-            deploy = deploy_once(client, build.id, options, idempotency_key=key,
-                                 deadline=deadline)
+            deploy = deploy_once(client, build.id, options, deadline=deadline,
+                                 idempotency_key=deploy_key(run_key, platform, build.id))
         except (ApiError, CancelledError) as exc:
             sent = not (isinstance(exc, CancelledError) and exc.before_send)
             state.deploy_unknown = sent and (isinstance(exc, CancelledError)
