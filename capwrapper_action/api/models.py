@@ -16,7 +16,6 @@ Platform = Literal["android", "ios"]
 PLATFORMS: tuple[Platform, ...] = ("android", "ios")
 
 
-
 class BuildStatus(StrEnum):
     """The build statuses the API docs list. A server may send others, so ``Build.status``
     stays text; compare it with these members."""
@@ -47,13 +46,20 @@ MAX_TEXT = 2000  # longest server text kept in a field (errors, names) — bodie
 
 
 def _text(value: object, limit: int = MAX_TEXT) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        value = str(value) if isinstance(value, (int, float)) else None
-        if value is None:
-            return None
-    return value[:limit]
+    if isinstance(value, (int, float)):
+        value = str(value)
+    return value[:limit] if isinstance(value, str) else None
+
+
+def _object_with_id(obj: object, what: str) -> tuple[Mapping[str, Any], str]:
+    if not isinstance(obj, Mapping):
+        raise UnexpectedResponseError(
+            f"Expected a JSON object for the {what}, got {type(obj).__name__}."
+        )
+    ident = obj.get("id")
+    if not isinstance(ident, str) or not ident.strip():
+        raise UnexpectedResponseError(f"The {what} in the answer has no 'id'.")
+    return obj, ident[:200]
 
 
 @dataclass(frozen=True)
@@ -88,17 +94,11 @@ class Build:
         return (self.completed_at - self.created_at).total_seconds()
 
     @classmethod
-    def from_api(cls, obj: object, *, what: str = "build") -> Build:
-        if not isinstance(obj, Mapping):
-            raise UnexpectedResponseError(
-                f"Expected a JSON object for the {what}, got {type(obj).__name__}."
-            )
-        build_id = obj.get("id")
-        if not isinstance(build_id, str) or not build_id.strip():
-            raise UnexpectedResponseError(f"The {what} in the answer has no 'id'.")
+    def from_api(cls, obj: object) -> Build:
+        obj, build_id = _object_with_id(obj, "build")
         status = _text(obj.get("status"), 64) or "unknown"
         return cls(
-            id=build_id[:200],
+            id=build_id,
             status=status.strip().lower(),
             platform=_text(obj.get("platform"), 32),
             version=_text(obj.get("version"), 128),
@@ -120,12 +120,6 @@ class Deploy:
 
     @classmethod
     def from_api(cls, obj: object, build_id: str) -> Deploy:
-        if not isinstance(obj, Mapping):
-            raise UnexpectedResponseError(
-                f"Expected a JSON object for the deploy, got {type(obj).__name__}."
-            )
-        deploy_id = obj.get("id")
-        if not isinstance(deploy_id, str) or not deploy_id.strip():
-            raise UnexpectedResponseError("The deploy in the answer has no 'id'.")
+        obj, deploy_id = _object_with_id(obj, "deploy")
         status = _text(obj.get("status"), 64)
-        return cls(id=deploy_id[:200], build_id=build_id, status=status, raw=dict(obj))
+        return cls(id=deploy_id, build_id=build_id, status=status, raw=dict(obj))
