@@ -32,10 +32,6 @@ class Track:
     failing: RetryBudget | None = None  # while status checks keep failing
     unknown: set[str] = field(default_factory=set)
 
-    @property
-    def done(self) -> bool:
-        return self.final
-
     @classmethod
     def begin(
         cls,

@@ -93,7 +93,7 @@ class _Waiter:
     def run(self, tracks: list[Track]) -> RunStatus:
         self._opening(tracks)
         while True:
-            pending = [t for t in tracks if not t.done]
+            pending = [t for t in tracks if not t.final]
             if not pending:
                 return self._finished(tracks)
             if self.cancel.is_set():
@@ -111,7 +111,7 @@ class _Waiter:
             stuck = self._stuck_in_queue(pending)
             if stuck:
                 return self._queue_timed_out(tracks, stuck)
-            if timed_out and any(not t.done for t in tracks):
+            if timed_out and any(not t.final for t in tracks):
                 return self.stop(tracks, RunStatus.TIMED_OUT)
             if not changed:
                 self._heartbeat(tracks)
@@ -201,7 +201,7 @@ class _Waiter:
         how = "timed out" if outcome == RunStatus.TIMED_OUT else "cancelled"
         now = self.clock.now()
         statuses = ", ".join(f"{t.platform} {t.status}" for t in tracks)
-        failing = [t.failing.started for t in tracks if t.failing is not None and not t.done]
+        failing = [t.failing.started for t in tracks if t.failing is not None and not t.final]
         unanswered = (f"; the status checks have failed for the last "
                       f"{_elapsed(now - min(failing))}") if failing else ""
         self._say(
@@ -224,7 +224,7 @@ class _Waiter:
             return
         parts = [
             f"{t.platform} {t.status}"
-            if t.done
+            if t.final
             else f"{t.platform} {t.status} {_elapsed(now - t.since)}"
             for t in tracks
         ]
