@@ -87,7 +87,7 @@ class _Waiter:
 
     def track(self, platform: Platform, state: PlatformState, strategy: PollStrategy) -> Track:
         track = Track.begin(platform, state, strategy, now=self.start, clock=self.clock)
-        self._schedule(track, self.start, None)
+        self._schedule(track, self.start)
         return track
 
     def run(self, tracks: list[Track]) -> RunStatus:
@@ -127,7 +127,7 @@ class _Waiter:
             return False
         track.failing = None
         changed = self._observe(track, build)
-        self._schedule(track, self.clock.now(), None)
+        self._schedule(track, self.clock.now())
         return changed
 
     def _observe(self, track: Track, build: Build) -> bool:
@@ -175,15 +175,10 @@ class _Waiter:
             f"{_elapsed(delay.seconds)} ({delay.reason}; {budget.progress(now)})"
         )
 
-    def _schedule(
-        self, track: Track, now: float, retry_after: float | None, *, at_least: float = 0.0
-    ) -> float:
-        age = track.age0 + (now - self.start)
-        delay = max(track.strategy.delay(age, retry_after=retry_after), at_least)
-        track.next_at = now + delay
+    def _schedule(self, track: Track, now: float) -> None:
+        track.next_at = now + track.strategy.delay(track.age0 + (now - self.start))
         if not track.left_queue and self.queue_deadline is not None:
             track.next_at = max(now, min(track.next_at, self.queue_deadline))
-        return delay
 
     def _stuck_in_queue(self, pending: list[Track]) -> list[Track]:
         if self.queue_deadline is None or self.clock.now() < self.queue_deadline:
