@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from capwrapper_action.api.models import Build, Platform
@@ -56,9 +57,10 @@ def wait_for_builds(
     builds keep running) or ``CANCELLED``. Updates ``states[p].build`` with every answer and
     ``states[p].started_at``. Raises the ``ApiError`` of a status check that retrying
     cannot fix (401, 400, 404) or whose Retry-After reaches past the timeout."""
-    retrier = retrier or Retrier(clock, cancel, log)
-    waiter = _Waiter(client, clock, cancel, log, retrier, timeout=timeout,
-                     queue_timeout=queue_timeout)
+    start = clock.now()
+    queue_deadline = None if queue_timeout is None else start + queue_timeout
+    waiter = _Waiter(client, clock, cancel, log, retrier or Retrier(clock, cancel, log), start,
+                     start + max(0.0, timeout), queue_deadline, last_line=start)
     tracks = [waiter.track(p, s, strategies[p]) for p, s in states.items()]
     try:
         return waiter.run(tracks)
@@ -66,24 +68,17 @@ def wait_for_builds(
         return waiter.stop(tracks, RunStatus.CANCELLED)
 
 
+@dataclass
 class _Waiter:
-    def __init__(
-        self,
-        client: BuildReader,
-        clock: Clock,
-        cancel: threading.Event,
-        log: ActionIO,
-        retrier: Retrier,
-        *,
-        timeout: float,
-        queue_timeout: float | None,
-    ) -> None:
-        self.client, self.clock, self.cancel, self.log = client, clock, cancel, log
-        self.retrier = retrier
-        self.start = clock.now()
-        self.deadline = self.start + max(0.0, timeout)
-        self.queue_deadline = None if queue_timeout is None else self.start + queue_timeout
-        self.last_line = self.start
+    client: BuildReader
+    clock: Clock
+    cancel: threading.Event
+    log: ActionIO
+    retrier: Retrier
+    start: float
+    deadline: float
+    queue_deadline: float | None
+    last_line: float  # clock time of the last log line, for the heartbeat
 
     def track(self, platform: Platform, state: PlatformState, strategy: PollStrategy) -> Track:
         track = Track.begin(platform, state, strategy, now=self.start, clock=self.clock)
