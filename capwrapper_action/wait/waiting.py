@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from capwrapper_action.api.http import one_line
 from capwrapper_action.api.models import Build, Platform
 from capwrapper_action.errors import ApiError, CancelledError, NotFoundError
 from capwrapper_action.ghio import ActionIO
@@ -27,7 +28,6 @@ from capwrapper_action.wait.tracking import Track
 READ_AFTER_WRITE_GRACE = 30.0  # a build made moments ago may not be readable yet: 404s wait
 HEARTBEAT_SECONDS = 60.0
 BATCH_SECONDS = 1.0  # checks due this close together are made together
-ERROR_TEXT_MAX = 300
 
 
 class BuildReader(Protocol):
@@ -134,7 +134,7 @@ class _Waiter:
             return False
         line = f"{track.platform}: {track.status} → {status} ({_elapsed(now - self.start)})"
         if build.failed and build.error:
-            line += f": {_one_line(build.error)}"
+            line += f": {one_line(build.error)}"
         track.status, track.since = status, now
         self._say(line)
         return True
@@ -157,7 +157,7 @@ class _Waiter:
             track.failing = self.retrier.budget(deadline, until_deadline=True)
         budget, now = track.failing, self.clock.now()
         delay = self.retrier.plan(budget, err)
-        message = _one_line(err.message)
+        message = one_line(err.message)
         if delay is None and (budget.refusal or now < self.deadline):
             self._say(f"{track.platform}: giving up on the status checks ({message})")
             raise self.retrier.given_up(budget, err)
@@ -237,8 +237,3 @@ class _Waiter:
 
 def _elapsed(seconds: float) -> str:
     return format_duration(max(0.0, seconds))  # the one time format of the log and summary
-
-
-def _one_line(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= ERROR_TEXT_MAX else flat[: ERROR_TEXT_MAX - 1] + "…"
