@@ -26,7 +26,8 @@ import bisect
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from capwrapper_action.api.models import Build, BuildStatus
@@ -92,22 +93,19 @@ class Window:
 @dataclass(frozen=True)
 class AdaptiveStrategy:
     window: Window | None = None
-    _points: tuple[float, ...] = field(default=(), init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if self.window is not None:
-            object.__setattr__(self, "_points", _planned_points(self.window))
+    @cached_property
+    def _points(self) -> tuple[float, ...]:
+        return () if self.window is None else _planned_points(self.window)
 
-    def next_check(self, age: float) -> float:
-        """The age at which to check next."""
+    def delay(self, age: float, *, retry_after: float | None = None) -> float:
         age = max(0.0, age)
         points = self._points
         if points and age < points[-1] - _EPS:
-            return points[bisect.bisect_right(points, age + _EPS)]
-        return age + self._gap_after(age)
-
-    def delay(self, age: float, *, retry_after: float | None = None) -> float:
-        return max(self.next_check(age) - max(0.0, age), retry_after or 0.0)
+            check_at = points[bisect.bisect_right(points, age + _EPS)]
+        else:
+            check_at = age + self._gap_after(age)
+        return max(check_at - age, retry_after or 0.0)
 
     def _gap_after(self, age: float) -> float:
         relative = _clamp(RELATIVE_LAG * age, MIN_INTERVAL, MAX_INTERVAL)
