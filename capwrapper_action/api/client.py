@@ -32,14 +32,12 @@ from capwrapper_action.retry import Retrier, RetryPolicy, is_transient
 from capwrapper_action.timeutil import Clock
 
 T = TypeVar("T")
-PROJECT_URL: str | None = None  # the action's repository, shown in the User-Agent once known
 MAX_BODY = 8 * 1024 * 1024  # longest answer read; the API's answers are a few kB
 QUICK_TIMEOUT = (2.0, 3.0)  # connect, read: a lookup within the runner's grace after a cancel
 
 
 def user_agent() -> str:
-    suffix = f" (+{PROJECT_URL})" if PROJECT_URL else ""
-    return f"capwrapper-action/{__version__}{suffix}"
+    return f"capwrapper-action/{__version__}"
 
 
 class CapwrapperClient:
