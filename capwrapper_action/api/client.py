@@ -56,7 +56,6 @@ class CapwrapperClient:
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = (10.0, 30.0),
         rng: random.Random | None = None,
-        retrier: Retrier | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
@@ -64,7 +63,7 @@ class CapwrapperClient:
         self.clock = clock
         self.log = log
         self.cancel = cancel
-        self.retrier = retrier or Retrier(clock, cancel, log, policy=retry, rng=rng)
+        self.retrier = Retrier(clock, cancel, log, policy=retry, rng=rng)
         self.timeout = timeout
         self.request_count = 0
         self._count_lock = threading.Lock()
