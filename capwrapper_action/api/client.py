@@ -167,20 +167,19 @@ class CapwrapperClient:
             cancelled.before_send = True
             raise cancelled
         headers = self._headers(body is not None, idempotency_key)
+        timeout = QUICK_TIMEOUT if quick else self.timeout
         with self._count_lock:
             self.request_count += 1
         started = time.monotonic()
         try:
             with self.session.request(
                 method, self.base_url + path, params=params, json=body, headers=headers,
-                timeout=QUICK_TIMEOUT if quick else self.timeout, allow_redirects=False,
-                stream=True,
+                timeout=timeout, allow_redirects=False, stream=True,
             ) as response:
                 raw = _read_body(response, method, path)
                 if headers_out is not None and response.headers.get("Link"):
                     headers_out["link"] = response.headers["Link"]
         except requests.RequestException as exc:
-            timeout = QUICK_TIMEOUT if quick else self.timeout
             error = error_for_exception(exc, method=method, path=path, timeout=timeout)
             self.log.debug(f"{method} {path} -> {type(exc).__name__} after {_ms(started)} ms")
             raise error from None
