@@ -122,18 +122,12 @@ def _matching(builds: list[Build], body: Mapping[str, Any], since: datetime) -> 
     if since.tzinfo is None:  # a naive time is taken as UTC, like the API's timestamps
         since = since.replace(tzinfo=UTC)
     earliest = since - CLOCK_SKEW
+    wanted = (_field(body, "bundleId"), _field(body, "version"), _field(body, "platform"))
     for build in builds:
-        if _matches(build, body) and (build.created_at is None or build.created_at >= earliest):
+        same = (build.bundle_id, build.version, build.platform) == wanted
+        if same and (build.created_at is None or build.created_at >= earliest):
             return build
     return None
-
-
-def _matches(build: Build, body: Mapping[str, Any]) -> bool:
-    return (
-        build.bundle_id == _field(body, "bundleId")
-        and build.version == _field(body, "version")
-        and build.platform == _field(body, "platform")
-    )
 
 
 def _field(body: Mapping[str, Any], name: str) -> str | None:
@@ -166,6 +160,4 @@ def deploy_once(
 
 
 def _describe(body: Mapping[str, Any]) -> str:
-    platform = _field(body, "platform") or "?"
-    version = _field(body, "version") or "?"
-    return f"{platform} build of version {version}"
+    return f"{_field(body, 'platform') or '?'} build of version {_field(body, 'version') or '?'}"
