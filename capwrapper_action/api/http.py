@@ -139,16 +139,12 @@ def _where(location: str | None) -> str:
         return "no address (no Location header)"
     parts = urlsplit(location.strip())
     host = parts.hostname or ""
-    port = f":{parts.port}" if _safe_port(parts) else ""
+    try:
+        port = "" if parts.port is None else f":{parts.port}"
+    except ValueError:  # a port that is not a number, or out of range
+        port = ""
     base = f"{parts.scheme}://{host}{port}" if parts.scheme and host else ""
     return one_line(base + parts.path, 200) or "an empty address"
-
-
-def _safe_port(parts: Any) -> bool:
-    try:
-        return parts.port is not None
-    except ValueError:
-        return False
 
 
 def decode_json(body: bytes, *, method: str, path: str, status: int, secret: str = "") -> Any:
