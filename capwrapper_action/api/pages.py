@@ -85,10 +85,8 @@ def _parse_body(data: Any, base_url: str, log: DebugLog) -> Page:
             f"{', '.join(repr(k) for k in ARRAY_KEYS)}.",
             method="GET", path="/builds",
         )
-    builds = _builds(items, log)
-    if data.get("hasMore") is False:
-        return Page(builds, None)
-    return Page(builds, _next_params(data, base_url, log))
+    more = data.get("hasMore") is not False
+    return Page(_builds(items, log), _next_params(data, base_url, log) if more else None)
 
 
 def _builds(items: list[Any], log: DebugLog) -> list[Build]:
