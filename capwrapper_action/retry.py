@@ -243,13 +243,17 @@ class Retrier:
 
     def wait_to_retry(self, budget: RetryBudget, error: BaseException, what: str, why: str) -> None:
         """Log one line and sleep before trying ``what`` again, or raise ``error`` (its
-        message saying how hard the call tried) once ``budget`` has run out."""
+        message saying how hard the call tried) once ``budget`` has run out; a
+        ``CancelledError`` at once when the run is cancelled."""
         delay = self.plan(budget, error)
         if delay is None:
             raise self.given_up(budget, error)
         now = self.clock.now()
         self.log.info(f"Retrying {what} in {delay.describe()}, {budget.progress(now)}{why}")
-        self.pause(delay.seconds, what)
+        if self.clock.sleep(delay.seconds, self.cancel) or self.cancel.is_set():
+            cancelled = CancelledError(f"Cancelled while waiting to retry {what}.")
+            cancelled.before_send = True  # the next try was not sent
+            raise cancelled
 
     def given_up(self, budget: RetryBudget, error: BaseException) -> BaseException:
         """``error``, its message telling how hard the call tried and why it stopped."""
@@ -260,13 +264,6 @@ class Retrier:
             if notes:
                 error.message += f" ({'; '.join(notes)})"
         return error
-
-    def pause(self, seconds: float, what: str) -> None:
-        """Sleep on the clock; ``CancelledError`` at once when the run is cancelled."""
-        if self.clock.sleep(seconds, self.cancel) or self.cancel.is_set():
-            error = CancelledError(f"Cancelled while waiting to retry {what}.")
-            error.before_send = True  # the next try was not sent
-            raise error
 
     def call(self, fn: Callable[[], T], what: str, *, deadline: float | None = None) -> T:
         """``fn()``, tried again on transient failures as the policy allows: the helper for
