@@ -91,10 +91,9 @@ class RetryPolicy:
     throttle_seconds: float = 900.0
 
     def __post_init__(self) -> None:
-        if min(self.base_delay, self.max_delay, self.budget_seconds, self.throttle_seconds) < 0:
-            raise ValueError("delays and budgets must not be negative")
-        if self.retry_after_spread < 0:
-            raise ValueError("retry_after_spread must not be negative")
+        if min(self.base_delay, self.max_delay, self.retry_after_spread, self.budget_seconds,
+               self.throttle_seconds) < 0:
+            raise ValueError("delays, spreads and budgets must not be negative")
 
 
 @dataclass(frozen=True)
