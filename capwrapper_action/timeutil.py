@@ -10,6 +10,7 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 _MAX_HEADER = 64  # a Retry-After longer than this is not a value we would honour anyway
+_SECONDS = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")  # Retry-After: delay-seconds, maybe a fraction
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
     r"(Z|z|[+-]\d{2}:?\d{2})?$"
@@ -92,9 +93,8 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     text = value.strip()
     if not text or len(text) > _MAX_HEADER:
         return None
-    seconds = _as_number(text)
-    if seconds is not None:
-        return seconds
+    if _SECONDS.fullmatch(text):
+        return float(text)  # ASCII digits and at most one dot: always a finite number
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -104,9 +104,3 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
-
-
-def _as_number(text: str) -> float | None:
-    if not all(ch.isdigit() or ch == "." for ch in text) or text.count(".") > 1 or text == ".":
-        return None
-    return float(text)  # digits and one dot: always a finite number
