@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
@@ -41,29 +41,15 @@ class RealClock:
 
 
 def parse_timestamp(value: object) -> datetime | None:
-    """ISO 8601 with or without fractional seconds, ``Z`` or an offset; None when absent or
-    unreadable (a hostile or odd server must not crash the action)."""
-    if not isinstance(value, str):
+    """ISO 8601 with or without fractional seconds, ``Z`` or an offset (none: UTC); None when
+    absent or unreadable (a hostile or odd server must not crash the action)."""
+    if not isinstance(value, str) or not _ISO.match(value.strip()):
         return None
-    m = _ISO.match(value.strip())
-    if not m:
+    try:  # the pattern says which forms are taken; fromisoformat reads them
+        parsed = datetime.fromisoformat(value.strip().upper())
+    except ValueError:  # a day, an hour or an offset out of range
         return None
-    year, month, day, hour, minute, sec, frac, tz = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    try:
-        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(sec), micro)
-    except ValueError:
-        return None
-    return naive.replace(tzinfo=_tz(tz))
-
-
-def _tz(text: str | None) -> timezone:
-    if not text or text in ("Z", "z"):
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:])
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -72,6 +72,13 @@ def test_build_from_any_json_is_a_build_or_a_clear_error(obj: Any) -> None:
     build.duration  # noqa: B018 - must not raise, whatever the timestamps
 
 
+def test_a_timestamp_with_an_impossible_offset_is_unknown_not_a_crash() -> None:
+    build = Build.from_api({"id": "bld_1", "createdAt": "2026-01-01T00:00:00+24:00",
+                            "completedAt": "2026-01-01T00:10:00-99:99"})
+    assert build.created_at is None
+    assert build.completed_at is None
+
+
 @FEW
 @given(obj=json_values | build_like)
 def test_deploy_from_any_json_is_a_deploy_or_a_clear_error(obj: Any) -> None:
