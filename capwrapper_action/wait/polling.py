@@ -16,8 +16,8 @@ status check. Two kinds exist:
     checks every 5 s (less when the builds are short); past the window it backs off gradually
     towards the no-history rhythm.
 
-Every gap is at most 60 s, whatever the history says, and a server's ``Retry-After`` is never
-cut short.
+Every gap is at most 60 s, whatever the history says. A status check that fails (a 429 with
+its Retry-After, a 5xx) is planned by the retry policy instead (``wait.waiting``).
 """
 
 from __future__ import annotations
@@ -53,11 +53,8 @@ _EPS = 0.25  # a check this close to a planned point counts as that point
 class PollStrategy(Protocol):
     """Decides the delay before the next status check of one build."""
 
-    def delay(self, age: float, *, retry_after: float | None = None) -> float:
-        """Seconds to wait before the next check, given the build's age in seconds.
-
-        ``retry_after`` is the server's Retry-After from the last status call, if any; the
-        delay is never shorter than it."""
+    def delay(self, age: float) -> float:
+        """Seconds to wait before the next check, given the build's age in seconds."""
         ...
 
     def describe(self) -> str:
@@ -73,8 +70,8 @@ class FixedStrategy:
         if not self.interval > 0 or math.isinf(self.interval):
             raise ValueError(f"poll interval must be a positive number, got {self.interval!r}")
 
-    def delay(self, age: float, *, retry_after: float | None = None) -> float:
-        return max(self.interval, retry_after or 0.0)
+    def delay(self, age: float) -> float:
+        return self.interval
 
     def describe(self) -> str:
         return f"checking the status every {format_duration(self.interval)}"
@@ -98,14 +95,14 @@ class AdaptiveStrategy:
     def _points(self) -> tuple[float, ...]:
         return () if self.window is None else _planned_points(self.window)
 
-    def delay(self, age: float, *, retry_after: float | None = None) -> float:
+    def delay(self, age: float) -> float:
         age = max(0.0, age)
         points = self._points
         if points and age < points[-1] - _EPS:
             check_at = points[bisect.bisect_right(points, age + _EPS)]
         else:
             check_at = age + self._gap_after(age)
-        return max(check_at - age, retry_after or 0.0)
+        return check_at - age
 
     def _gap_after(self, age: float) -> float:
         relative = _clamp(RELATIVE_LAG * age, MIN_INTERVAL, MAX_INTERVAL)

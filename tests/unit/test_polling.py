@@ -41,12 +41,10 @@ def detection(strategy: PollStrategy, finish: float) -> tuple[int, float]:
 # --- fixed ---------------------------------------------------------------------------------
 
 
-def test_fixed_interval_is_fixed_and_honours_retry_after() -> None:
+def test_fixed_interval_is_fixed() -> None:
     strategy = make_strategy(10, [600.0] * 10)
     assert isinstance(strategy, FixedStrategy)
     assert [strategy.delay(a) for a in (0, 7, 600, 3600)] == [10, 10, 10, 10]
-    assert strategy.delay(5, retry_after=42) == 42
-    assert strategy.delay(5, retry_after=3) == 10
     assert strategy.describe() == "checking the status every 10s"
 
 
@@ -77,10 +75,9 @@ def test_auto_without_history_lag_bound(finish: float) -> None:
     assert lag <= MAX_INTERVAL
 
 
-def test_retry_after_is_never_cut_short() -> None:
+def test_the_next_check_is_the_next_planned_point() -> None:
     strategy = make_strategy(None, [600.0] * 10)
-    assert strategy.delay(580, retry_after=90) == 90
-    assert strategy.delay(580, retry_after=None) == pytest.approx(25)  # next planned: 605 s
+    assert strategy.delay(580) == pytest.approx(25)  # next planned: 605 s
 
 
 # --- auto with history ---------------------------------------------------------------------
