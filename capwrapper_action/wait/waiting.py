@@ -212,12 +212,8 @@ class _Waiter:
         now = self.clock.now()
         if now - self.last_line < HEARTBEAT_SECONDS:
             return
-        parts = [
-            f"{t.platform} {t.status}"
-            if t.final
-            else f"{t.platform} {t.status} {_elapsed(now - t.since)}"
-            for t in tracks
-        ]
+        parts = [f"{t.platform} {t.status}" + ("" if t.final else f" {_elapsed(now - t.since)}")
+                 for t in tracks]
         self._say("still waiting: " + ", ".join(parts))
 
     def _opening(self, tracks: list[Track]) -> None:
