@@ -46,13 +46,12 @@ class Track:
         build = state.build
         if build is None:
             raise ValueError(f"no {platform} build to wait for")
-        track = cls(
-            platform, state, build.id, strategy, _age(build, clock.wall()), build.status, now, now
+        queued = build.status == BuildStatus.QUEUED
+        wall = clock.wall()
+        return cls(
+            platform, state, build.id, strategy, _age(build, wall), build.status, now, now,
+            last_queued=wall if queued else None, final=build.is_final, left_queue=not queued,
         )
-        if build.status == BuildStatus.QUEUED:
-            track.last_queued = clock.wall()
-        track.final, track.left_queue = build.is_final, build.status != BuildStatus.QUEUED
-        return track
 
     def record(self, build: Build, clock: Clock) -> bool:
         """Keep the answer in the state and note when the build was queued or started.
