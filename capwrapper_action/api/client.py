@@ -34,10 +34,7 @@ from capwrapper_action.timeutil import Clock
 T = TypeVar("T")
 MAX_BODY = 8 * 1024 * 1024  # longest answer read; the API's answers are a few kB
 QUICK_TIMEOUT = (2.0, 3.0)  # connect, read: a lookup within the runner's grace after a cancel
-
-
-def user_agent() -> str:
-    return f"capwrapper-action/{__version__}"
+USER_AGENT = f"capwrapper-action/{__version__}"
 
 
 class CapwrapperClient:
@@ -196,7 +193,7 @@ class CapwrapperClient:
         headers = {
             "Authorization": f"Bearer {self._key}",
             "Accept": "application/json",
-            "User-Agent": user_agent(),
+            "User-Agent": USER_AGENT,
         }
         if has_body:
             headers["Content-Type"] = "application/json"

@@ -18,7 +18,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from capwrapper_action.api.client import CapwrapperClient, user_agent
+from capwrapper_action.api.client import USER_AGENT, CapwrapperClient
 from capwrapper_action.errors import (
     ApiError,
     AuthError,
@@ -249,8 +249,8 @@ def test_headers_timeout_and_no_redirects() -> None:
     assert post.headers["Accept"] == "application/json"
     assert post.headers["Content-Type"] == "application/json"
     assert post.headers["Idempotency-Key"] == "run-1-android-1.0.0"
-    assert post.headers["User-Agent"] == user_agent()
-    assert user_agent().startswith("capwrapper-action/")
+    assert post.headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith("capwrapper-action/")
     assert "Content-Type" not in get.headers
     assert "Idempotency-Key" not in get.headers
     assert json.loads(post.body or b"") == {"platform": "android"}
