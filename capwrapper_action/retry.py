@@ -265,9 +265,8 @@ class Retrier:
         return error
 
     def call(self, fn: Callable[[], T], what: str, *, deadline: float | None = None) -> T:
-        """``fn()``, tried again on transient failures as the policy allows: the helper for
-        calls that do not go through the Capwrapper client (GitHub API calls). Only for
-        calls that are safe to repeat."""
+        """``fn()``, tried again on transient failures as the policy allows: the Capwrapper
+        client's reads and GitHub API calls. Only for calls that are safe to repeat."""
         budget = self.budget(deadline)
         while True:
             try:
@@ -275,7 +274,10 @@ class Retrier:
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                self.wait_to_retry(budget, exc, what, f"; it failed: {type(exc).__name__}")
+                why = f"failed: {type(exc).__name__}"
+                if isinstance(exc, ApiError):  # "GET /x answered 503 …": "it answered 503 …"
+                    why = exc.message.removeprefix(f"{what} ")
+                self.wait_to_retry(budget, exc, what, f"; it {why}")
 
     # -- how long requests kept failing --------------------------------------------------------
     def failed(self) -> None:

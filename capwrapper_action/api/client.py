@@ -123,15 +123,10 @@ class CapwrapperClient:
         self, path: str, params: Mapping[str, str] | None = None, *,
         deadline: float | None = None, headers_out: dict[str, str] | None = None,
     ) -> Any:
-        budget = self.retrier.budget(deadline)
-        while True:
-            try:
-                return self._send("GET", path, params=params, headers_out=headers_out)
-            except ApiError as exc:
-                if not is_transient(exc):
-                    raise
-                why = exc.message.removeprefix(f"GET {path} ")
-                self.retrier.wait_to_retry(budget, exc, f"GET {path}", f"; it {why}")
+        return self.retrier.call(
+            lambda: self._send("GET", path, params=params, headers_out=headers_out),
+            f"GET {path}", deadline=deadline,
+        )
 
     def _send(
         self, method: str, path: str, *, params: Mapping[str, str] | None = None,
