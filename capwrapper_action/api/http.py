@@ -165,19 +165,14 @@ def scrub_json(data: Any, secret: str) -> Any:
     """``data`` (fresh from ``json.loads``, changed in place) with ``secret`` replaced in every
     string, keys included. Done as the answer comes in, before any field is cut to a length
     limit (a cut key is past scrubbing). No recursion: any depth ``json`` accepts will do."""
-    if isinstance(data, str):
-        return data.replace(secret, "***")
-    pending: list[Any] = [data]
+    if not isinstance(data, (list, dict)):
+        return _scrubbed(data, secret)
+    pending: list[Any] = [data]  # only lists and dicts
     while pending:
         node = pending.pop()
-        entries: list[tuple[Any, Any]]
-        if isinstance(node, list):
-            entries = list(enumerate(node))
-        elif isinstance(node, dict):
-            entries = list(node.items())
+        entries = list(enumerate(node) if isinstance(node, list) else node.items())
+        if isinstance(node, dict):
             node.clear()
-        else:
-            continue
         for name, value in entries:
             if isinstance(value, (list, dict)):
                 pending.append(value)
