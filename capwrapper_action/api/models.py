@@ -42,6 +42,8 @@ def status_ended(status: str) -> bool:
     if status in FINAL_STATUSES:
         return True
     return "".join(ch for ch in status.lower() if ch.isalnum()) in ENDED_WORDS
+
+
 MAX_TEXT = 2000  # longest server text kept in a field (errors, names) — bodies can be huge
 
 
