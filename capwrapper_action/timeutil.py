@@ -11,9 +11,8 @@ from typing import Protocol
 
 _MAX_HEADER = 64  # a Retry-After longer than this is not a value we would honour anyway
 _SECONDS = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")  # Retry-After: delay-seconds, maybe a fraction
-_ISO = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
-    r"(Z|z|[+-]\d{2}:?\d{2})?$"
+_ISO = re.compile(  # the timestamp forms taken (fullmatch)
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2})?"
 )
 
 
@@ -43,7 +42,7 @@ class RealClock:
 def parse_timestamp(value: object) -> datetime | None:
     """ISO 8601 with or without fractional seconds, ``Z`` or an offset (none: UTC); None when
     absent or unreadable (a hostile or odd server must not crash the action)."""
-    if not isinstance(value, str) or not _ISO.match(value.strip()):
+    if not isinstance(value, str) or not _ISO.fullmatch(value.strip()):
         return None
     try:  # the pattern says which forms are taken; fromisoformat reads them
         parsed = datetime.fromisoformat(value.strip().upper())
