@@ -11,7 +11,6 @@ from capwrapper_action import result as R
 from capwrapper_action.api.models import Build, Deploy
 from capwrapper_action.config.settings import Config
 from capwrapper_action.errors import ApiError, AuthError
-from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.event import GitHubContext
 from capwrapper_action.release import building as B
 from capwrapper_action.release.adopting import Adoption, plan_builds, settings_fingerprint
@@ -38,11 +37,11 @@ def create_builds(
         deps.client, bodies, records=records, history=history, pinned=pinned,
         rebuild=config.rebuild,
     )
-    for note in plan.notes:
+    for platform, adoption in plan.adopt.items():
+        adopt(result.platforms[platform], adoption)
+    for note in [*plan.notes, *(a.describe(p) for p, a in plan.adopt.items())]:
         deps.io.info(note)
         result.notes.append(note)
-    for platform, adoption in plan.adopt.items():
-        adopt(result.platforms[platform], adoption, deps.io, result.notes)
     try:
         if plan.create:
             version = B.choose_version(config, history)
@@ -59,7 +58,7 @@ def create_builds(
     return history.builds
 
 
-def adopt(state: R.PlatformState, adoption: Adoption, log: ActionIO, notes: list[str]) -> None:
+def adopt(state: R.PlatformState, adoption: Adoption) -> None:
     """Take over an earlier run's build (and its recorded deploy) into ``state``."""
     state.build, state.reused_from = adoption.build, adoption.source
     if adoption.deploy_unknown:
@@ -69,9 +68,6 @@ def adopt(state: R.PlatformState, adoption: Adoption, log: ActionIO, notes: list
                               raw={"id": adoption.deploy_id, "buildId": adoption.build.id,
                                    "recorded": True})
         state.deploy_reused = True
-    line = adoption.describe(state.platform)
-    log.info(line)
-    notes.append(line)
 
 
 def record(config: Config, result: R.RunResult, deps: Deps) -> None:
