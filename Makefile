@@ -51,8 +51,12 @@ test: venv
 	$(MAKE) lint
 	$(MAKE) pytest
 
+# The suite mostly waits (the action as a subprocess, loopback servers), so it runs in parallel
+# workers (pytest-xdist); tests sharing a module fixture or a file stay on one (xdist_group).
+# PYTEST_WORKERS=0 runs it in one process, e.g. to debug with -s or --pdb.
+PYTEST_WORKERS ?= 4
 pytest: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: venv
 	$(BIN)/ruff check .

@@ -10,7 +10,8 @@ mirror cannot replay fails loudly, so the two cannot drift apart silently.
 
 The dependency layer (every RUN before the first COPY) is cached under `.cache/docker-mirror/`,
 keyed by those steps, the files they mount and the Python running the tests, so local re-runs are
-fast; CI starts clean. That layer may write only into the image's virtualenv.
+fast; CI starts clean. Parallel workers build it once: the first to take its lock
+(tests/cache_lock.py). That layer may write only into the image's virtualenv.
 
 What the mirror cannot reproduce: the base image's own files (standard-library bytecode that a
 step writes lands in the cache of the Python running the tests) and the process being PID 1.
@@ -29,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from tests.cache_lock import building
 from tests.end_to_end.docker_mirror_spec import (
     Command,
     CopyStep,
@@ -207,9 +209,16 @@ def build_dependency_layer(
     steps = _dependency_steps(spec)
     layer = cache_dir / f"deps-{_layer_key(steps, context)}"
     venv_parts = PurePosixPath(spec.venv).parts[1:]
-    if layer.is_dir():
-        return layer.joinpath(*venv_parts)
-    work = cache_dir / f"{layer.name}.tmp-{os.getpid()}"
+    if not layer.is_dir():
+        with building(layer):  # parallel workers: one builds, the others wait and reuse it
+            if not layer.is_dir():
+                _build_layer(spec, steps, context, layer)
+    return layer.joinpath(*venv_parts)
+
+
+def _build_layer(spec: DockerfileSpec, steps: list[RunStep], context: Path, layer: Path) -> None:
+    venv_parts = PurePosixPath(spec.venv).parts[1:]
+    work = layer.with_name(f"{layer.name}.tmp-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
     image = ActionImage(spec=spec, root=work, venv=work.joinpath(*venv_parts))
     try:
@@ -220,11 +229,7 @@ def build_dependency_layer(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    try:
-        work.rename(layer)  # a venv runs from any path; only its console scripts would not
-    except OSError:  # another test session finished the same layer first
-        shutil.rmtree(work, ignore_errors=True)
-    return layer.joinpath(*venv_parts)
+    work.rename(layer)  # complete or absent; a venv runs from any path (its scripts would not)
 
 
 def build_action_image(root: Path, context: Path = REPO_ROOT) -> ActionImage:

@@ -26,6 +26,9 @@ import requests
 
 from tests.end_to_end.docker_mirror import REPO_ROOT, ActionImage
 
+# One parallel worker builds the wheel and its venv (module fixtures) and runs every test here.
+pytestmark = pytest.mark.xdist_group("installed-wheel")
+
 _NOT_SOURCES = shutil.ignore_patterns(
     ".git", ".venv", ".cache", "*_cache", ".hypothesis", "__pycache__", "build", "dist",
     "*.egg-info", "out", "capwrapper-artifacts",

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from capwrapper_simulator import PlatformConfig, SimConfig, Simulator
+from tests import cache_lock
 from tests.end_to_end.composite import CompositeRun, StepResult, run_composite
 from tests.runner_files import RunnerEnv
 
@@ -64,8 +65,16 @@ def python_bin(dest: Path) -> Path:
     """A folder holding only `python3`: the interpreter behind the one running the tests."""
     dest.mkdir(parents=True, exist_ok=True)
     base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    (dest / "python3").unlink(missing_ok=True)
     (dest / "python3").symlink_to(base)
     return dest
+
+
+def install_python(target: Path) -> Path:
+    """The `python3` folder of the cached install `target`, next to it in the cache: the venv's
+    interpreter links to the `python3` it was made with, so that one must last as long as the
+    venv (a test's tmp_path is deleted after three more sessions)."""
+    return target.with_name(f"{target.name}-python")
 
 
 def host_env(runner: RunnerEnv, bin_dir: Path) -> dict[str, str]:
@@ -89,16 +98,37 @@ def checkout_key(root: Path) -> str:
 
 
 def install(action_yml: Path, work: Path) -> StepResult:
-    """Run the install step with RUNNER_TEMP in the cache, unless a finished one is there."""
+    """Run the install step with RUNNER_TEMP in the cache, unless a finished one is there
+    (parallel workers: the first to take the lock installs, the others wait and reuse it)."""
     target = CACHE_DIR / checkout_key(action_yml.parent.parent)
+    if (cached := finished_install(target)) is None:
+        with cache_lock.building(target):
+            if (cached := finished_install(target)) is None:
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.rmtree(install_python(target), ignore_errors=True)
+                install_into(target, action_yml, work)
+                cached = finished_install(target)
+    assert cached is not None, f"no usable install in {target}"
+    return cached
+
+
+def finished_install(target: Path) -> StepResult | None:
+    """The cached install step's result, if it finished and its venv's interpreter still runs
+    (caches made before the interpreter was kept next to them link into a deleted tmp_path)."""
     marker = target / "install-step.json"
-    if marker.is_file():
-        return StepResult(**json.loads(marker.read_text(encoding="utf-8")))
+    if not marker.is_file():
+        return None
+    step = StepResult(**json.loads(marker.read_text(encoding="utf-8")))
+    return step if Path(step.outputs.get("python", "")).is_file() else None
+
+
+def install_into(target: Path, action_yml: Path, work: Path) -> None:
+    """Run the install step in a temporary folder of the cache, renamed to `target` once done."""
     building = CACHE_DIR / f"{target.name}.tmp-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     runner = RunnerEnv(work / "runner")
-    env = host_env(runner, python_bin(work / "bin"))
+    env = host_env(runner, python_bin(install_python(target)))
     env["RUNNER_TEMP"] = str(building)
     run = run_composite(action_yml, {}, env, workspace=runner.workspace, scratch=work / "steps",
                         only=("install",), timeout=300)  # fmt: skip
@@ -108,12 +138,8 @@ def install(action_yml: Path, work: Path) -> StepResult:
         pytest.fail(f"the portable action's install step failed:\n{step.log}")
     step.outputs = {k: v.replace(str(building), str(target)) for k, v in step.outputs.items()}
     (building / "install-step.json").write_text(json.dumps(asdict(step)), encoding="utf-8")
-    try:
-        building.rename(target)  # the venv runs from any path with `python -m`
-    except OSError:  # another test session finished first
-        shutil.rmtree(building, ignore_errors=True)
+    building.rename(target)  # the venv runs from any path with `python -m`
     prune(keep=KEEP_CACHED)
-    return StepResult(**json.loads(marker.read_text(encoding="utf-8")))
 
 
 def prune(keep: int) -> None:
@@ -122,6 +148,7 @@ def prune(keep: int) -> None:
     finished.sort(key=lambda p: (p / "install-step.json").stat().st_mtime, reverse=True)
     for old in finished[keep:]:
         shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(install_python(old), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -82,11 +82,16 @@ def test_tree_size(tmp_path: Path) -> None:
 # -- the benchmarks themselves, on tiny sizes --------------------------------------------------
 
 
+# The tests that share `startup_data` (some seconds of real runs) go to one parallel worker.
+STARTUP = pytest.mark.xdist_group("bench-startup")
+
+
 @pytest.fixture(scope="module")
 def startup_data() -> dict[str, Any]:
     return startup.run(runs=1)
 
 
+@STARTUP
 def test_startup_measures_every_program(startup_data: dict[str, Any]) -> None:
     names = [v["name"] for v in startup_data["variants"]]
     assert names == [
@@ -141,6 +146,7 @@ def _section(data: dict[str, Any], command: str = "python -m bench.x") -> dict[s
     return {"command": command, "machine": H.machine(), "seconds": 1.0, "data": data}
 
 
+@STARTUP
 def test_report_and_chart_from_partial_results(
     tmp_path: Path, startup_data: dict[str, Any]
 ) -> None:
@@ -153,6 +159,7 @@ def test_report_and_chart_from_partial_results(
     assert (tmp_path / cli.CHART).read_bytes().startswith(b"\x89PNG")
 
 
+@STARTUP
 def test_cli_merges_a_subset_into_stored_results(
     tmp_path: Path, startup_data: dict[str, Any]
 ) -> None:

@@ -28,6 +28,9 @@ from tests.integration.pipeline_rig import (
 )
 from tests.runner_files import DEFAULT_SHA
 
+# The table in .cache/pipelines.md gathers every test of this module: one parallel worker runs them.
+pytestmark = pytest.mark.xdist_group("pipelines-table")
+
 ROOT = Path(__file__).resolve().parents[2]
 MERGE = DEFAULT_SHA
 HEAD = "4" * 40
