@@ -7,14 +7,17 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.outage import SharedClock, SimTime
 from capwrapper_action import retry as retry_module
 from capwrapper_action.main import run
 from capwrapper_action.retry import RetryPolicy
+from capwrapper_action.timeutil import Clock
 from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
 from tests.integration.client_rig import LinkedClock
 from tests.runner_files import RunnerEnv
@@ -29,6 +32,14 @@ def sim() -> Iterator[Simulator]:
 
 
 def run_action(sim: Simulator, root: Path, **given: str) -> tuple[int, dict[str, str], str]:
+    assert isinstance(sim.clock, ManualClock)
+    return run_on(LinkedClock(sim.clock), sim, root, given)
+
+
+def run_on(
+    clock: Clock, sim: Simulator, root: Path, given: dict[str, str]
+) -> tuple[int, dict[str, str], str]:
+    """One whole run on `clock`."""
     runner = RunnerEnv(root)
     inputs = {
         "api-key": sim.api_key, "api-url": sim.base_url, "app-url": "https://shop.example.com",
@@ -36,8 +47,7 @@ def run_action(sim: Simulator, root: Path, **given: str) -> tuple[int, dict[str,
         "platforms": "android", **given,
     }
     out = io.StringIO()
-    assert isinstance(sim.clock, ManualClock)
-    code = run(runner.with_inputs(inputs), stdout=out, clock=LinkedClock(sim.clock))
+    code = run(runner.with_inputs(inputs), stdout=out, clock=clock)
     return code, runner.outputs(), out.getvalue()
 
 
@@ -77,23 +87,38 @@ def test_the_history_is_not_worth_minutes_of_a_rate_limit(sim: Simulator, tmp_pa
 
 
 def test_a_crowd_sharing_one_key_waits_out_the_limit(
-    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Eight runs, one request per 30 s between them, and only 2 attempts per call: the runs
-    meet far more 429s in one call than that, and every one succeeds all the same."""
+    meet far more 429s in one call than that, and every one succeeds all the same.
+
+    The runs and the simulator share one virtual clock that moves only when every run waits
+    (bench/outage.py), so the runs contend for the limit as they would in real time, whatever
+    the machine's load does to their threads. (On clocks of their own, each run's waits moved
+    the simulator's clock for all: on a busy machine the limit could refill before anyone met
+    it twice.)"""
     monkeypatch.setattr(retry_module, "RetryPolicy", lambda: RetryPolicy(budget_seconds=0))
-    sim.config.rate_limit = (1, 30.0)
+    clock = SharedClock(epoch=float(int(time.time())))
+    config = SimConfig(queue_seconds=5, build_seconds=40, rate_limit=(1, 30.0))
     results: dict[int, tuple[int, dict[str, str], str]] = {}
 
-    def one(n: int) -> None:
-        results[n] = run_action(sim, tmp_path / f"job{n}", **{"bundle-id": f"com.example.a{n}"})
+    def one(sim: Simulator, n: int) -> None:
+        try:
+            given = {"bundle-id": f"com.example.a{n}"}
+            results[n] = run_on(clock, sim, tmp_path / f"job{n}", given)
+        finally:
+            clock.leave()  # time moves on for the others
 
-    threads = [threading.Thread(target=one, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(results) == list(range(8))
+    with Simulator(config, clock=SimTime(clock)) as sim:
+        threads = [threading.Thread(target=one, args=(sim, n), daemon=True) for n in range(8)]
+        for _ in threads:
+            clock.join()  # every run counts from virtual time 0
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 45
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        assert sorted(results) == list(range(8))
     assert [results[n][1]["status"] for n in range(8)] == ["success"] * 8
     assert sim.created_count() == 8
     waits = [int(n) for *_, log in results.values() for n in THROTTLED.findall(log)]
