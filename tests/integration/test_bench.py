@@ -82,8 +82,11 @@ def test_tree_size(tmp_path: Path) -> None:
 # -- the benchmarks themselves, on tiny sizes --------------------------------------------------
 
 
-# The tests that share `startup_data` (some seconds of real runs) go to one parallel worker.
-STARTUP = pytest.mark.xdist_group("bench-startup")
+# The tests that share `startup_data` go to one parallel worker. Making it mirrors the image
+# twice and runs a dozen programs: 22-28 s on a lightly loaded 2-core machine, over the 60 s per
+# test when other suites share the machine.
+ONE_WORKER = pytest.mark.xdist_group("bench-startup")
+SLOW_FIXTURE = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +94,8 @@ def startup_data() -> dict[str, Any]:
     return startup.run(runs=1)
 
 
-@STARTUP
+@ONE_WORKER
+@SLOW_FIXTURE
 def test_startup_measures_every_program(startup_data: dict[str, Any]) -> None:
     names = [v["name"] for v in startup_data["variants"]]
     assert names == [
@@ -146,7 +150,8 @@ def _section(data: dict[str, Any], command: str = "python -m bench.x") -> dict[s
     return {"command": command, "machine": H.machine(), "seconds": 1.0, "data": data}
 
 
-@STARTUP
+@ONE_WORKER
+@SLOW_FIXTURE
 def test_report_and_chart_from_partial_results(
     tmp_path: Path, startup_data: dict[str, Any]
 ) -> None:
@@ -159,7 +164,8 @@ def test_report_and_chart_from_partial_results(
     assert (tmp_path / cli.CHART).read_bytes().startswith(b"\x89PNG")
 
 
-@STARTUP
+@ONE_WORKER
+@SLOW_FIXTURE
 def test_cli_merges_a_subset_into_stored_results(
     tmp_path: Path, startup_data: dict[str, Any]
 ) -> None:
