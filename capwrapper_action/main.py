@@ -139,7 +139,7 @@ def _run_phases(
             config.api_url, config.api_key, session=http, clock=clock, log=io,
             cancel=cancellation.event,
         )
-        record = _commit_record(config, ctx, env, io, github_factory, client.retrier)
+        record = _commit_record(config, ctx, io, github_factory, client.retrier)
         deps = Deps(client, http, clock, cancellation.event, io, _run_key(env), github_factory,
                     record=record, shield=cancellation.shield)
         if feedback is not None:
@@ -149,8 +149,8 @@ def _run_phases(
 
 
 def _commit_record(
-    config: Config, ctx: GitHubContext, env: Mapping[str, str], io: ActionIO,
-    github_factory: GithubFactory, retrier: Retrier,
+    config: Config, ctx: GitHubContext, io: ActionIO, github_factory: GithubFactory,
+    retrier: Retrier,
 ) -> CommitRecord | None:
     """The commit statuses of this run's commit (only in a GitHub run: repository, commit and
     token known). The GitHub client is made on first use."""
@@ -161,11 +161,10 @@ def _commit_record(
         io.warning("`github-token` is empty, so the builds are not recorded on the commit. "
                    f"{WITHOUT_RECORD}", "No record on the commit")
         return None
-    run_id = env.get("GITHUB_RUN_ID", "").strip()
-    target = f"{ctx.repository_url}/actions/runs/{run_id}" if run_id else None
     return CommitRecord(
         lambda: github_factory(ctx.api_url, token).get_repo(ctx.repository).get_commit(sha),
-        bundle_id=config.bundle_id, target_url=target, log=io, commit_sha=sha, retrier=retrier,
+        bundle_id=config.bundle_id, target_url=ctx.run_url, log=io, commit_sha=sha,
+        retrier=retrier,
     )
 
 

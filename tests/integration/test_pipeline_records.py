@@ -19,6 +19,7 @@ from capwrapper_action.cancel import Cancellation
 from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
 from tests.github_standin import GitHubStandin
 from tests.integration.pipeline_rig import BUNDLE, TOKEN, Pipeline, standin
+from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA
 
 ANDROID = f"capwrapper/android ({BUNDLE})"
 IOS = f"capwrapper/ios ({BUNDLE})"
@@ -109,3 +110,5 @@ def test_a_github_blip_on_the_statuses_does_not_lose_the_record(
         assert "Retrying recording android on the commit" in done.log
     assert f"deploy {done.outputs['ios-deploy-id']}" in p.statuses()[IOS][1]
     assert f"deploy {done.outputs['android-deploy-id']}" in p.statuses()[ANDROID][1]
+    run_url = f"https://github.com/{DEFAULT_REPOSITORY}/actions/runs/7301234567"
+    assert {s.target_url for s in github.statuses.on(DEFAULT_SHA)} == {run_url}  # the run's link
