@@ -6,8 +6,6 @@ from __future__ import annotations
 
 
 class ActionError(Exception):
-    """An expected failure that ends the step with a readable message."""
-
     title = "Capwrapper action failed"
 
     def __init__(self, message: str, *, hint: str = "", title: str | None = None) -> None:
