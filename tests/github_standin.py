@@ -21,7 +21,9 @@ and the commit statuses (``tests/standin_statuses.py``): ``POST …/statuses/{sh
 are checked like GitHub does: an unknown token gets 401 ``Bad credentials``; a token registered
 with ``can_read_pulls=False`` gets 403 ``Resource not accessible by integration`` on pull
 request endpoints; a repository the stand-in does not hold gets 404. ``fail_status`` makes every
-request fail with that status (for 5xx and rate-limit cases). Every request is logged.
+request fail with that status (for 5xx and rate-limit cases), or the next ``fail_times`` ones;
+403 and 429 then answer like GitHub's rate limit (``rate_limited``: ``X-RateLimit-Remaining: 0``
+and a reset in the year 2100 unless ``fail_headers`` say otherwise). Every request is logged.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -95,6 +98,8 @@ class GitHubStandin:
     commit_pulls: dict[str, list[int]] = field(default_factory=dict)
     tokens: dict[str, _Token] = field(default_factory=dict)
     fail_status: int | None = None
+    fail_times: int | None = None  # None: every request fails with fail_status
+    fail_headers: dict[str, str] = field(default_factory=dict)  # replace the rate limit's
     requests: list[LoggedRequest] = field(default_factory=list)
     comment_book: CommentBook = field(default_factory=CommentBook)
     statuses: StatusBook = field(default_factory=StatusBook)
@@ -195,8 +200,10 @@ class GitHubStandin:
         self, method: str, endpoint: str, match: dict[str, str], authorization: str,
         body: bytes = b"",
     ) -> tuple[int, Any, dict[str, str]]:
-        if self.fail_status is not None:
-            return _failure(self.fail_status)
+        if self.fail_status is not None and self.fail_times != 0:
+            with self._lock:
+                self.fail_times = None if self.fail_times is None else self.fail_times - 1
+            return _failure(self.fail_status, self.fail_headers)
         scheme, _, token = authorization.partition(" ")
         known = self.tokens.get(token.strip()) if scheme.lower() in ("token", "bearer") else None
         if known is None:
@@ -298,12 +305,20 @@ def _message(text: str) -> dict[str, str]:
     return {"message": text, "documentation_url": "https://docs.github.com/rest"}
 
 
-def _failure(status: int) -> tuple[int, Any, dict[str, str]]:
+def _failure(status: int, headers: Mapping[str, str]) -> tuple[int, Any, dict[str, str]]:
     """A forced failure; 403 and 429 look like GitHub's rate limit answer."""
     if status not in (403, 429):
         return status, _message("Stand-in failure"), {}
-    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800"}
-    return status, _message("API rate limit exceeded for installation ID 1."), headers
+    return rate_limited(status, headers)
+
+
+def rate_limited(
+    status: int = 403, headers: Mapping[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    """GitHub's rate limit answer: by default the primary limit, exhausted until the year 2100;
+    ``headers`` replace or add some (``{"X-RateLimit-Reset": "…"}``, ``{"Retry-After": "5"}``)."""
+    sent = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "4102444800", **(headers or {})}
+    return status, _message("API rate limit exceeded for installation ID 1."), sent
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -8,8 +8,9 @@
   ``Link: <…>; rel="next"`` header while more follow.
 - ``GET /repos/{o}/{r}/commits/{ref}/status``: the combined status, the newest per context.
 
-``failures[method]`` (``GET``: the reads, ``POST``: the writes) lists HTTP statuses that
-answer the next status requests of that method instead (a GitHub blip or outage), one each.
+``failures[method]`` (``GET``: the reads, ``POST``: the writes) lists HTTP statuses, or whole
+answers (``github_standin.rate_limited``), that answer the next status requests of that method
+instead (a GitHub blip, outage or rate limit), one each.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class StatusBook:
     """Every status set, oldest first. Tests read ``on(sha)`` or ``current(sha)``."""
 
     statuses: list[CommitStatus] = field(default_factory=list)
-    failures: dict[str, list[int]] = field(default_factory=dict)
+    failures: dict[str, list[Any]] = field(default_factory=dict)  # int | Answer
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(
@@ -81,6 +82,8 @@ class StatusBook:
         with self._lock:
             queued = self.failures.get(method)
             failure = queued.pop(0) if queued else None
+        if isinstance(failure, tuple):
+            return failure
         if failure is not None:
             return failure, _message("Stand-in failure"), {}
         if endpoint == "post_status" and method == "POST":

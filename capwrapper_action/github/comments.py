@@ -6,8 +6,9 @@ A comment is ours when its body begins with the marker; when several do (someone
 one written by a bot account is preferred, then the oldest. A comment found or made once is
 remembered, so the second write of a run is a single PATCH (none when nothing changed).
 
-A write is tried again on transient failures (a 5xx, a timeout, a 429) through the one retry
-policy (``Retrier.call``), within the caller's deadline. Trying again is safe: a PATCH sets the
+A write is tried again on transient failures (a 5xx, a timeout, GitHub's rate limit) through the
+one retry policy (``context.call_github``), within the caller's deadline; a rate limit that ends
+later fails at once, is no refusal, and names when it resets. Trying again is safe: a PATCH sets the
 same body, and a POST is only sent after the comments were listed again, so a comment that the
 failed POST made after all is found by its marker and edited instead of added twice.
 
@@ -23,7 +24,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
 from capwrapper_action.errors import CancelledError
-from capwrapper_action.github.context import explain
+from capwrapper_action.github.context import call_github, explain
 
 if TYPE_CHECKING:
     from github import Github
@@ -72,7 +73,8 @@ class CommentSync:
         try:
             if retrier is None:
                 return once()
-            return retrier.call(once, f"the comment on pull request #{number}", deadline=deadline)
+            what = f"the comment on pull request #{number}"
+            return call_github(retrier, once, what, deadline=deadline)
         except CancelledError:  # a signal while waiting to try again
             raise CommentError("the run was cancelled before the write could be retried") from None
         except Exception as exc:  # every way of failing becomes one readable reason

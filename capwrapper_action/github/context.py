@@ -7,6 +7,11 @@ in the payload it finds the pull request that produced it. When the API cannot b
 labels are needed, it sets ``labels_error`` saying why (the gate then fails the step rather than
 decide on labels it could not read); the token never appears in a message. Transient failures
 are retried by the one retry policy (``retry.Retrier.call``), not by urllib3.
+
+GitHub answers an exhausted rate limit with 403 or 429 (``rate_limit``), never to be read as a
+missing permission: ``call_github`` raises it as a ``RateLimitedError`` carrying the wait, so
+the retry policy waits it out when it ends within the caller's patience and gives up at once
+when it does not. The label lookup, the commit record and the comments all call through it.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import functools
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 import requests
 
-from capwrapper_action.errors import CancelledError
+from capwrapper_action.errors import CancelledError, RateLimitedError
 from capwrapper_action.github.event import (
     SOURCE_API,
     GitHubContext,
@@ -28,6 +34,7 @@ from capwrapper_action.github.event import (
     pull_details,
 )
 from capwrapper_action.retry import Retrier, quick_get_retry
+from capwrapper_action.timeutil import parse_retry_after
 
 if TYPE_CHECKING:
     from github import Github
@@ -39,6 +46,7 @@ MAX_PULLS_SCANNED = 30
 # failures for this long; a lookup only for the pull request number is tried once.
 GITHUB_PATIENCE = 30.0
 
+T = TypeVar("T")
 GithubFactory = Callable[[str, str], "Github"]
 """``(api_url, token) -> Github``; ``make_github`` is the default."""
 Found = tuple[int | None, tuple[str, ...], PullDetails | None]  # number, labels, details
@@ -83,7 +91,7 @@ def enrich(
         if retrier is not None and need_labels:
             deadline = retrier.clock.now() + GITHUB_PATIENCE
             what = "the pull request lookup on the GitHub API"
-            number, labels, details = retrier.call(lookup, what, deadline=deadline)
+            number, labels, details = call_github(retrier, lookup, what, deadline=deadline)
         else:
             number, labels, details = lookup()
     except CancelledError:
@@ -170,8 +178,8 @@ def explain(
     the token was refused (a status of ``refusals``). ``said``: GitHub's message, if shown."""
     import github
 
-    if isinstance(exc, github.RateLimitExceededException):
-        return "the GitHub API rate limit of this token is exhausted", "", False
+    if (limited := rate_limit(exc)) is not None:
+        return limited.message, limited.hint, False
     if isinstance(exc, github.GithubException):
         if exc.status in refusals:
             what, hint = refusals[exc.status]
@@ -180,6 +188,61 @@ def explain(
     if isinstance(exc, requests.RequestException):
         return f"the GitHub API at {api_url} could not be reached ({type(exc).__name__})", "", False
     return f"unexpected {type(exc).__name__} while {doing}", "", False
+
+
+class GitHubRateLimited(RateLimitedError):
+    """GitHub's rate limit: ``retry_after`` is the wait until it resets, ``hint`` says when."""
+
+    title = "GitHub API rate limit"
+
+
+def rate_limit(exc: BaseException, now: datetime | None = None) -> GitHubRateLimited | None:
+    """``exc`` as a ``GitHubRateLimited`` when it is GitHub's rate limit answer, else None. The
+    primary limit: 403 or 429 with ``X-RateLimit-Remaining: 0`` and ``X-RateLimit-Reset``
+    (epoch seconds); a secondary limit: 403 or 429, often with ``Retry-After``; without either
+    header GitHub asks to wait at least a minute. PyGithub knows some by their message."""
+    import github
+
+    if isinstance(exc, GitHubRateLimited):
+        return exc
+    if not isinstance(exc, github.GithubException):
+        return None
+    headers = {str(k).lower(): str(v) for k, v in (exc.headers or {}).items()}
+    after, left = headers.get("retry-after"), headers.get("x-ratelimit-remaining")
+    said = isinstance(exc, github.RateLimitExceededException) or after is not None or left == "0"
+    if not (exc.status == 429 or (exc.status == 403 and said)):  # noqa: PLR2004
+        return None
+    now = now or datetime.now(UTC)
+    reset, at = headers.get("x-ratelimit-reset", ""), None
+    if (wait := parse_retry_after(after, now)) is not None:
+        at = now + timedelta(seconds=min(wait, 3e9))  # an absurd header must not overflow
+    elif left == "0" and reset.isdigit() and len(reset) <= 10:  # noqa: PLR2004 - to 2286
+        at = datetime.fromtimestamp(int(reset), UTC)
+        wait = max(0.0, (at - now).total_seconds())
+    when = "GitHub gave no reset time and asks to wait at least a minute."
+    if at is not None:
+        when = f"It resets at {at:%Y-%m-%d %H:%M:%S} UTC."
+    what = ("GitHub's secondary rate limit was hit" if after is not None or left not in (None, "0")
+            else "the GitHub API rate limit of this token is exhausted")
+    return GitHubRateLimited(what, status_code=exc.status, hint=when,
+                             retry_after=60.0 if wait is None else wait)
+
+
+def call_github(
+    retrier: Retrier, fn: Callable[[], T], what: str, *, deadline: float | None
+) -> T:
+    """``retrier.call(fn)`` with GitHub's rate limit raised as ``GitHubRateLimited``: waited
+    out (the throttled path) when it resets before ``deadline``, else given up at once."""
+
+    def once() -> T:
+        try:
+            return fn()
+        except Exception as exc:
+            if (limited := rate_limit(exc, retrier.clock.wall())) is None:
+                raise
+            raise limited from exc
+
+    return retrier.call(once, what, deadline=deadline)
 
 
 _STATUS_REASONS: dict[int, tuple[str, str]] = {

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from capwrapper_action.config.settings import Config
     from capwrapper_action.retry import Retrier
 
-COMMENT_PATIENCE = 20.0  # seconds a write rides out transient failures (5xx, timeouts, 429)
+COMMENT_PATIENCE = 20.0  # seconds a write rides out transient failures (5xx, timeouts, rate limits)
 CANCELLED_PATIENCE = 2.0  # seconds for the final write of a cancelled run
 TITLE = "Pull request comment"
 FORK_REASON = "this run comes from a fork, and GitHub gives such runs a read-only token"

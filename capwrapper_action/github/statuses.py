@@ -14,11 +14,12 @@
 It shows on the commit and the pull request, and it is how later runs (re-runs keep the commit)
 find what was built and deployed: ``read`` returns the newest record per platform. Writing
 needs the ``statuses: write`` permission; without it (401, 403, 404) the step warns once,
-saying what re-runs will do without a record, and stops using the record. A write that fails
-in a transient way (5xx, 429, no answer) is retried through ``Retrier.call`` (setting a status
-is idempotent per context; the read is a GET, which PyGithub retries quickly itself); if it
-still fails, the step warns once and goes on, and later writes are still tried (once each
-until one succeeds). A ``CancelledError`` is never swallowed.
+saying what re-runs will do without a record, and stops using the record. GitHub's rate limit
+(403 or 429, ``context.rate_limit``) is no missing permission: the record stays on. A write
+that fails in a transient way (5xx, a rate limit, no answer) is retried through
+``context.call_github`` (setting a status is idempotent per context; the read is a GET, which
+PyGithub retries quickly itself); if it still fails, the step warns once and goes on, and later
+writes are still tried (once each until one succeeds). A ``CancelledError`` is never swallowed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import requests
 from capwrapper_action.api.models import BuildStatus, Platform
 from capwrapper_action.errors import CancelledError
 from capwrapper_action.ghio import ActionIO
+from capwrapper_action.github.context import GitHubRateLimited, call_github, rate_limit
 from capwrapper_action.result import PlatformState
 
 if TYPE_CHECKING:
@@ -200,7 +202,7 @@ class CommitRecord:
         if self.failing or retrier.cancel.is_set():
             fn()
         else:
-            retrier.call(fn, what, deadline=retrier.clock.now() + RECORD_PATIENCE)
+            call_github(retrier, fn, what, deadline=retrier.clock.now() + RECORD_PATIENCE)
         self.failing = False
 
     @functools.cached_property
@@ -209,15 +211,14 @@ class CommitRecord:
 
     def _give_up(self, doing: str, exc: BaseException) -> None:
         """Warn once; only a missing permission turns the record off for the run."""
-        why, permission = _why(exc)
+        exc = rate_limit(exc, self.retrier.clock.wall()) or exc  # has no `status`: stays on
+        why, fix = _why(exc)
         self.disabled = getattr(exc, "status", None) in NO_PERMISSION
         self.failing = not self.disabled
         if self.warned:
             return
         self.warned = True
         commit = f" {self.commit_sha[:12]}" if self.commit_sha else ""
-        fix = f" Grant `permissions: {PERMISSION}` to the job to keep the record." \
-            if permission else ""
         if not self.disabled:
             fix += " Later changes are still sent to GitHub."
         self.log.warning(
@@ -226,10 +227,12 @@ class CommitRecord:
         )
 
 
-def _why(exc: BaseException) -> tuple[str, bool]:
-    """What went wrong, and whether a permission is the likely cause."""
+def _why(exc: BaseException) -> tuple[str, str]:
+    """What went wrong, and what to do (" Grant …" when a permission is the likely cause)."""
     import github
 
+    if isinstance(exc, GitHubRateLimited):
+        return exc.message, f" {exc.hint}"  # when it resets
     if isinstance(exc, github.GithubException):
         reasons: Mapping[int, str] = {
             401: "the GitHub API rejected the token (401)",
@@ -237,8 +240,9 @@ def _why(exc: BaseException) -> tuple[str, bool]:
             404: f"the repository is not visible to the token, or it lacks `{PERMISSION}` (404)",
             422: "GitHub refused the status (422)",
         }
-        known = reasons.get(exc.status)
-        return known or f"the GitHub API answered HTTP {exc.status}", exc.status in (403, 404)
+        grant = f" Grant `permissions: {PERMISSION}` to the job to keep the record."
+        fix = grant if exc.status in (403, 404) else ""
+        return reasons.get(exc.status) or f"the GitHub API answered HTTP {exc.status}", fix
     if isinstance(exc, requests.RequestException):
-        return f"the GitHub API could not be reached ({type(exc).__name__})", False
-    return f"unexpected {type(exc).__name__}", False
+        return f"the GitHub API could not be reached ({type(exc).__name__})", ""
+    return f"unexpected {type(exc).__name__}", ""

@@ -81,3 +81,36 @@ def test_a_lookup_the_gate_does_not_need_is_tried_once(
     assert len(github.requests) == 1
     assert clock.sleeps == []
     assert REPO in github.requests[0].path
+
+
+def test_a_rate_limit_that_resets_soon_is_waited_out(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    github.add_pull(12, ["release"], head_sha=HEAD, merge_commit_sha=MERGE, merged=True)
+    clock, out = VirtualClock(), io.StringIO()
+    reset = int(clock.wall().timestamp()) + 5
+    github.fail_status, github.fail_times = 403, 1  # GitHub's answer to an exhausted limit
+    github.fail_headers = {"X-RateLimit-Reset": str(reset)}
+    ctx = event(tmp_path, github.url, "pull_request", merged_pr_payload(["old"]))
+    found = enrich(ctx, token=TOKEN, need_labels=True, github_factory=no_quick_retries,
+                   retrier=retrier(clock, out))
+    assert (found.labels, found.labels_source) == (("release",), SOURCE_API)
+    (line,) = [ln for ln in out.getvalue().splitlines() if ln.startswith("Retrying")]
+    assert "(Retry-After 5s)" in line
+    assert "rate limited once" in line
+    assert 5 <= clock.now() < GITHUB_PATIENCE
+
+
+def test_a_rate_limit_that_resets_later_fails_at_once_naming_the_reset(
+    github: GitHubStandin, tmp_path: Path
+) -> None:
+    github.fail_status = 403  # exhausted until the year 2100
+    clock, out = VirtualClock(), io.StringIO()
+    ctx = event(tmp_path, github.url, "pull_request", merged_pr_payload(["release"]))
+    found = enrich(ctx, token=TOKEN, need_labels=True, github_factory=no_quick_retries,
+                   retrier=retrier(clock, out))
+    assert clock.sleeps == []  # no pointless waiting
+    assert len(github.requests) == 1
+    assert "the GitHub API rate limit of this token is exhausted" in found.labels_error
+    assert "pull-requests: read" not in found.labels_error + found.labels_hint
+    assert found.labels_hint == "It resets at 2100-01-01 00:00:00 UTC."

@@ -1,14 +1,17 @@
 """The record on the commit survives what ends a run early (review findings 3 and 4 of issue
 12): a deploy made before a cancel or a failing deploy is recorded, a deploy cut off by a signal
 after it was sent is recorded as ``deploy unknown`` (a re-run refuses to deploy it blindly), and
-a GitHub blip on the statuses is retried instead of turning the record off for the run.
+a GitHub blip on the statuses is retried instead of turning the record off for the run, and
+so is GitHub's rate limit (a 403 that is no missing permission).
 Whole runs against the simulator (virtual time) and the GitHub stand-in.
 """
 
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import requests
 
 from capwrapper_action.cancel import Cancellation
 from capwrapper_simulator import Fault, ManualClock, SimConfig, Simulator
-from tests.github_standin import GitHubStandin
+from tests.github_standin import GitHubStandin, rate_limited
 from tests.integration.pipeline_rig import BUNDLE, TOKEN, Pipeline, standin
 from tests.runner_files import DEFAULT_REPOSITORY, DEFAULT_SHA
 
@@ -112,3 +115,33 @@ def test_a_github_blip_on_the_statuses_does_not_lose_the_record(
     assert f"deploy {done.outputs['android-deploy-id']}" in p.statuses()[ANDROID][1]
     run_url = f"https://github.com/{DEFAULT_REPOSITORY}/actions/runs/7301234567"
     assert {s.target_url for s in github.statuses.on(DEFAULT_SHA)} == {run_url}  # the run's link
+
+
+@pytest.mark.parametrize("resets_in", [5, 3600])
+def test_a_rate_limited_status_write_keeps_the_record_on(
+    sim: Simulator, github: GitHubStandin, tmp_path: Path, resets_in: int
+) -> None:
+    # GitHub answers an exhausted rate limit with 403: no missing permission. A reset within
+    # the record's patience is waited out; a later one is said once, without waiting, and every
+    # later write still goes out.
+    reset = str(int(time.time()) + resets_in)
+    github.statuses.failures = {"POST": [rate_limited(403, {"X-RateLimit-Reset": reset})]}
+    p = Pipeline(f"GitHub rate limit on a status write (resets in {resets_in} s)", sim, github,
+                 tmp_path)
+    done = p.run("run", deploy="true")
+    p.finish()
+    assert done.code == 0, done.log
+    assert "statuses: write" not in done.log
+    warnings = [ln for ln in done.log.splitlines() if ln.startswith("::warning title=No record")]
+    retried = "Retrying recording android on the commit" in done.log
+    if resets_in == 5:
+        assert (warnings, retried) == ([], True), done.log
+    else:
+        (warning,) = warnings
+        assert not retried, done.log
+        assert "the GitHub API rate limit of this token is exhausted" in warning
+        at = datetime.fromtimestamp(int(reset), UTC)
+        assert f"It resets at {at:%Y-%m-%d %H:%M:%S} UTC." in warning
+        assert "Later changes are still sent to GitHub." in warning
+    assert f"deploy {done.outputs['ios-deploy-id']}" in p.statuses()[IOS][1]
+    assert f"deploy {done.outputs['android-deploy-id']}" in p.statuses()[ANDROID][1]

@@ -1,9 +1,12 @@
 """The pull request comment and the "released in" note against the GitHub API stand-in over
-real HTTP on 127.0.0.1 (PyGithub underneath): found by marker, added once, edited after."""
+real HTTP on 127.0.0.1 (PyGithub underneath): found by marker, added once, edited after; GitHub's
+rate limit is waited out when it resets soon, and is never taken for a refusal."""
 
 from __future__ import annotations
 
 import io
+import random
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -18,7 +21,9 @@ from capwrapper_action.github.pr_feedback import PullRequestFeedback
 from capwrapper_action.report.pr_comment import LIVING, RELEASED, CommentInfo
 from capwrapper_action.report.pr_comment import marker as any_marker
 from capwrapper_action.result import RunResult, RunStatus
+from capwrapper_action.retry import Retrier
 from tests.github_standin import GitHubStandin
+from tests.virtual_clock import VirtualClock
 
 TOKEN = "ghs_standin_token_0123456789"
 READ_ONLY = "ghs_read_only_token"
@@ -237,3 +242,41 @@ def test_always_keeps_a_failed_runs_own_error(github: GitHubStandin) -> None:
     assert res.status == RunStatus.FAILED
     assert res.error is None  # the failed build stays the reason shown first
     assert any("403" in note for note in res.notes)
+
+
+def with_retrier(made: PullRequestFeedback) -> VirtualClock:
+    clock = VirtualClock()
+    made.retrier = Retrier(clock, threading.Event(), made.io, rng=random.Random(0))
+    return clock
+
+
+def test_a_rate_limit_that_resets_soon_is_waited_out(github: GitHubStandin) -> None:
+    github.fail_status, github.fail_times = 403, 1  # a secondary limit: wait 3 s
+    github.fail_headers = {"X-RateLimit-Remaining": "4000", "Retry-After": "3"}
+    made, log = feedback(github, context(github), mode="always")
+    clock = with_retrier(made)
+    res = result("success", RunStatus.SUCCESS)
+    made.finish(res)
+    assert res.status == RunStatus.SUCCESS
+    assert len(github.comments_on(12)) == 1
+    text = log.stream.getvalue()  # type: ignore[union-attr]
+    assert text.count("Retrying the comment on pull request #12 in 3") == 1, text
+    assert 3 <= clock.now() < 5
+    assert log.annotations == []
+
+
+def test_a_rate_limit_past_the_patience_is_no_refusal(github: GitHubStandin) -> None:
+    github.fail_status, github.fail_times = 403, 1  # exhausted until the year 2100
+    made, log = feedback(github, context(github))
+    clock = with_retrier(made)
+    made.builds_created(result(), context(github))
+    assert clock.sleeps == []  # given up at once: the limit outlasts the patience
+    (failure,) = made.failures.values()
+    assert "rate limit of this token is exhausted" in failure[0]
+    assert failure[1] == "It resets at 2100-01-01 00:00:00 UTC."
+    assert "pull-requests: write" not in " ".join(failure)
+    res = result("success", RunStatus.SUCCESS)
+    made.finish(res)  # later writes are still tried
+    (comment,) = github.comments_on(12)
+    assert "builds succeeded" in comment.body
+    assert (res.notes, log.annotations) == ([], [])

@@ -19,6 +19,7 @@ from capwrapper_action.errors import ActionError, CancelledError, DownloadError
 from capwrapper_action.ghio import ActionIO
 from capwrapper_action.github.statuses import (
     MAX_DESCRIPTION,
+    WITHOUT_RECORD,
     CommitRecord,
     describe,
     parse,
@@ -193,6 +194,45 @@ def test_no_permission_turns_the_record_off_after_one_warning(status: int) -> No
     assert (commit.calls, record.disabled) == (1, True)
     assert record.read(("android",)) == {}
     assert out.getvalue().count("warning: No record on the commit") == 1
+
+
+RESET = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1767229200"}  # 01:00 virtual
+SECONDARY = {"x-ratelimit-remaining": "4000", "retry-after": "120"}
+PRIMARY_TEXT = "the GitHub API rate limit of this token is exhausted"
+SECONDARY_TEXT = "GitHub's secondary rate limit was hit"
+
+
+@pytest.mark.parametrize(("error", "said"), [
+    (github.RateLimitExceededException(403, {"message": "API rate limit exceeded"}, RESET),
+     f"{PRIMARY_TEXT}. {WITHOUT_RECORD} It resets at 2026-01-01 01:00:00 UTC."),
+    (github.GithubException(403, {"message": "Slow down"}, SECONDARY),
+     f"{SECONDARY_TEXT}. {WITHOUT_RECORD} It resets at 2026-01-01 00:02:00 UTC."),
+    (github.GithubException(429, {"message": "Too many requests"}, SECONDARY),
+     f"{SECONDARY_TEXT}. {WITHOUT_RECORD} It resets at 2026-01-01 00:02:00 UTC."),
+    (github.GithubException(429, {"message": "Too many requests"}, {}),
+     f"{PRIMARY_TEXT}. {WITHOUT_RECORD} GitHub gave no reset time and asks to wait at least "
+     "a minute."),
+])
+def test_a_rate_limited_read_keeps_the_record_on(error: Exception, said: str) -> None:
+    commit = FakeCommit(error)
+    record, out, _ = commit_record(commit)
+    assert record.read(("android",)) == {}
+    record.write(android("dep_1"), "3f9a1c2e")
+    assert commit.sent == [("success", "1.0.0 · build bld_1 · deploy dep_1 · settings 3f9a1c2e")]
+    assert not record.disabled
+    assert f"{said} Later changes are still sent to GitHub." in out.getvalue()
+    assert "statuses: write" not in out.getvalue()
+
+
+def test_a_403_with_requests_left_is_a_missing_permission() -> None:
+    refused = github.GithubException(
+        403, {"message": "Resource not accessible by integration"},
+        {"x-ratelimit-remaining": "4999", "x-ratelimit-reset": "1767229200"},
+    )
+    record, out, _ = commit_record(FakeCommit(refused))
+    record.write(android(), "3f9a1c2e")
+    assert record.disabled
+    assert "Grant `permissions: statuses: write` to the job" in out.getvalue()
 
 
 @pytest.mark.parametrize("what", ["read", "write"])
