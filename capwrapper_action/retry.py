@@ -274,10 +274,11 @@ class Retrier:
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                why = f"failed: {type(exc).__name__}"
+                why = f"it failed: {type(exc).__name__}"
                 if isinstance(exc, ApiError):  # "GET /x answered 503 …": "it answered 503 …"
-                    why = exc.message.removeprefix(f"{what} ")
-                self.wait_to_retry(budget, exc, what, f"; it {why}")
+                    rest = exc.message.removeprefix(f"{what} ")
+                    why = exc.message if rest == exc.message else f"it {rest}"
+                self.wait_to_retry(budget, exc, what, f"; {why}")
 
     # -- how long requests kept failing --------------------------------------------------------
     def failed(self) -> None:

@@ -12,7 +12,8 @@ from typing import Protocol
 _MAX_HEADER = 64  # a Retry-After longer than this is not a value we would honour anyway
 _SECONDS = re.compile(r"[0-9]+\.?[0-9]*|\.[0-9]+")  # Retry-After: delay-seconds, maybe a fraction
 _ISO = re.compile(  # the timestamp forms taken (fullmatch)
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2})?"
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:[Zz]|[+-]\d{2}:?\d{2})?",
+    re.ASCII,  # ASCII digits only, as RFC 3339 writes them
 )
 
 

@@ -36,8 +36,8 @@ def _is_file(path: Path) -> bool:
 
 
 def workspace_path(name: str, value: str, *, workspace: Path) -> Path:
-    """``value`` resolved against the workspace (``download-path``); refused when absolute
-    or outside it (symbolic links included)."""
+    """``value`` resolved against the workspace (``download-path``, ``config-file``); refused
+    when absolute or outside it (symbolic links included)."""
     if not value:
         raise invalid(name, "is empty; give a path relative to the workspace")
     if value.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", value):

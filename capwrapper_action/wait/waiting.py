@@ -60,7 +60,8 @@ def wait_for_builds(
     start = clock.now()
     queue_deadline = None if queue_timeout is None else start + queue_timeout
     waiter = _Waiter(client, clock, cancel, log, retrier or Retrier(clock, cancel, log), start,
-                     start + max(0.0, timeout), queue_deadline, last_line=start)
+                     deadline=start + max(0.0, timeout), queue_deadline=queue_deadline,
+                     last_line=start)
     tracks = [waiter.track(p, s, strategies[p]) for p, s in states.items()]
     try:
         return waiter.run(tracks)
@@ -68,7 +69,7 @@ def wait_for_builds(
         return waiter.stop(tracks, RunStatus.CANCELLED)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Waiter:
     client: BuildReader
     clock: Clock

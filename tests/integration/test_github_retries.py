@@ -98,6 +98,7 @@ def test_a_rate_limit_that_resets_soon_is_waited_out(
     (line,) = [ln for ln in out.getvalue().splitlines() if ln.startswith("Retrying")]
     assert "(Retry-After 5s)" in line
     assert "rate limited once" in line
+    assert line.endswith("; the GitHub API rate limit of this token is exhausted"), line
     assert 5 <= clock.now() < GITHUB_PATIENCE
 
 
