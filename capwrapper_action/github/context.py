@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -216,14 +217,14 @@ def rate_limit(exc: BaseException, now: datetime | None = None) -> GitHubRateLim
     reset, at = headers.get("x-ratelimit-reset", ""), None
     if (wait := parse_retry_after(after, now)) is not None:
         at = now + timedelta(seconds=min(wait, 3e9))  # an absurd header must not overflow
-    elif left == "0" and reset.isdigit() and len(reset) <= 10:  # noqa: PLR2004 - to 2286
+    elif left == "0" and re.fullmatch(r"[0-9]{1,10}", reset):  # ASCII epoch seconds, to 2286
         at = datetime.fromtimestamp(int(reset), UTC)
         wait = max(0.0, (at - now).total_seconds())
     when = "GitHub gave no reset time and asks to wait at least a minute."
     if at is not None:
         when = f"It resets at {at:%Y-%m-%d %H:%M:%S} UTC."
-    what = ("GitHub's secondary rate limit was hit" if after is not None or left not in (None, "0")
-            else "the GitHub API rate limit of this token is exhausted")
+    what = ("the GitHub API rate limit of this token is exhausted" if left == "0"
+            else "GitHub's secondary rate limit was hit")
     return GitHubRateLimited(what, status_code=exc.status, hint=when,
                              retry_after=60.0 if wait is None else wait)
 

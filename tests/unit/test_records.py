@@ -210,6 +210,10 @@ SECONDARY_TEXT = "GitHub's secondary rate limit was hit"
     (github.GithubException(429, {"message": "Too many requests"}, SECONDARY),
      f"{SECONDARY_TEXT}. {WITHOUT_RECORD} It resets at 2026-01-01 00:02:00 UTC."),
     (github.GithubException(429, {"message": "Too many requests"}, {}),
+     f"{SECONDARY_TEXT}. {WITHOUT_RECORD} GitHub gave no reset time and asks to wait at least "
+     "a minute."),
+    (github.GithubException(403, {"message": "API rate limit exceeded"},
+                            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "\u00b2"}),
      f"{PRIMARY_TEXT}. {WITHOUT_RECORD} GitHub gave no reset time and asks to wait at least "
      "a minute."),
 ])
