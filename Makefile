@@ -53,10 +53,13 @@ test: venv
 
 # The suite mostly waits (the action as a subprocess, loopback servers), so it runs in parallel
 # workers (pytest-xdist); tests sharing a module fixture or a file stay on one (xdist_group).
-# PYTEST_WORKERS=0 runs it in one process, e.g. to debug with -s or --pdb.
+# PYTEST_WORKERS=0 runs it in one process, e.g. to debug with -s or --pdb. Bytecode is written
+# (git-ignored __pycache__, `make clean` removes it) even where PYTHONDONTWRITEBYTECODE is set:
+# else every worker, and every Python the tests start from the checkout, compiles the package
+# and pytest rewrites every test module again (~6 s of CPU per worker).
 PYTEST_WORKERS ?= 4
 pytest: venv
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lint: venv
 	$(BIN)/ruff check .
