@@ -223,7 +223,10 @@ def rate_limit(exc: BaseException, now: datetime | None = None) -> GitHubRateLim
     when = "GitHub gave no reset time and asks to wait at least a minute."
     if at is not None:
         when = f"It resets at {at:%Y-%m-%d %H:%M:%S} UTC."
-    what = ("the GitHub API rate limit of this token is exhausted" if left == "0"
+    text = str(exc.data.get("message") or "") if isinstance(exc.data, dict) else ""
+    primary = left == "0" or (left is None and after is None
+                              and text.lower().startswith("api rate limit exceeded"))
+    what = ("the GitHub API rate limit of this token is exhausted" if primary
             else "GitHub's secondary rate limit was hit")
     return GitHubRateLimited(what, status_code=exc.status, hint=when,
                              retry_after=60.0 if wait is None else wait)
